@@ -1,0 +1,153 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .validators import validate_bin_iin, validate_subscriber_code
+
+
+class ServiceOrganization(models.Model):
+    """A partner («обслуживающая организация») that serves subscribers.
+
+    Everything a partner user sees is scoped to its organization.
+    """
+
+    name = models.CharField(_("наименование"), max_length=200, unique=True)
+    bin = models.CharField(
+        _("БИН"), max_length=12, blank=True, validators=[validate_bin_iin]
+    )
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("обслуживающая организация")
+        verbose_name_plural = _("обслуживающие организации")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in one partner organization, with a role.
+
+    A user belongs to at most one organization; the role decides what the
+    user may do there (owner and operator write, user reads).
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Владелец")
+        OPERATOR = "operator", _("Оператор")
+        USER = "user", _("Пользователь")
+
+    organization = models.ForeignKey(
+        ServiceOrganization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("обслуживающая организация"),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name=_("пользователь"),
+    )
+    role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.USER)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("сотрудник партнера")
+        verbose_name_plural = _("сотрудники партнеров")
+        ordering = ["organization__name", "user__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "operator", "user"]),
+                name="subscribers_membership_role_valid",
+                violation_error_code="role_invalid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.organization} ({self.get_role_display()})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (self.Role.OWNER, self.Role.OPERATOR)
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def for_organization(self, organization):
+        return self.filter(organization=organization)
+
+
+def generate_subscriber_code() -> str:
+    """A random, unused 12-digit subscriber code (never starting with 0)."""
+    while True:
+        code = str(10**11 + secrets.randbelow(9 * 10**11))
+        if not Subscriber.objects.filter(code=code).exists():
+            return code
+
+
+class Subscriber(models.Model):
+    """A client («абонент») of one partner organization.
+
+    `code` is a unique 12-digit code; `bin_iin` passes Kazakhstan's
+    control-digit check.
+    """
+
+    organization = models.ForeignKey(
+        ServiceOrganization,
+        on_delete=models.PROTECT,
+        related_name="subscribers",
+        verbose_name=_("обслуживающая организация"),
+    )
+    name = models.CharField(_("наименование"), max_length=200)
+    code = models.CharField(
+        _("код абонента"),
+        max_length=12,
+        unique=True,
+        blank=True,
+        validators=[validate_subscriber_code],
+        help_text=_("12 цифр; если не указан, назначается автоматически."),
+    )
+    bin_iin = models.CharField(_("БИН/ИИН"), max_length=12, validators=[validate_bin_iin])
+    city = models.CharField(_("город"), max_length=100, blank=True)
+    email = models.EmailField(_("электронная почта"), blank=True)
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("абонент")
+        verbose_name_plural = _("абоненты")
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["organization", "name"], name="subscriber_org_name_idx"),
+            models.Index(fields=["bin_iin"], name="subscriber_bin_iin_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[0-9]{12}$"),
+                name="subscribers_subscriber_code_12_digits",
+                violation_error_code="subscriber_code_format",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # The code is assigned before the constraints are validated, so a
+        # form that leaves it empty still passes full_clean().
+        if not self.code:
+            self.code = generate_subscriber_code()
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = generate_subscriber_code()
+        super().save(*args, **kwargs)

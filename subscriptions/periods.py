@@ -1,0 +1,77 @@
+"""Period arithmetic: the one place that turns a start and a period into an end.
+
+A subscription is valid from `starts_on` to `ends_on`, both inclusive; the end
+is the day before «start + period». Day-based periodicities add days;
+month-based ones add calendar months, where a day the target month lacks
+becomes that month's last day (31 January + 1 month = 28/29 February).
+"""
+
+import calendar
+import datetime
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Periodicity(models.TextChoices):
+    DAY = "day", _("день")
+    WEEK = "week", _("неделя")
+    DECADE = "decade", _("декада")
+    MONTH = "month", _("месяц")
+    QUARTER = "quarter", _("квартал")
+    HALF_YEAR = "half_year", _("полугодие")
+    YEAR = "year", _("год")
+
+
+DAYS_PER_UNIT = {Periodicity.DAY: 1, Periodicity.WEEK: 7, Periodicity.DECADE: 10}
+MONTHS_PER_UNIT = {Periodicity.MONTH: 1, Periodicity.QUARTER: 3, Periodicity.HALF_YEAR: 6, Periodicity.YEAR: 12}
+
+# Russian plural forms: one (1, 21), few (2-4, 22-24), many (0, 5-20, 25...).
+_PLURALS = {
+    Periodicity.DAY: ("день", "дня", "дней"),
+    Periodicity.WEEK: ("неделя", "недели", "недель"),
+    Periodicity.DECADE: ("декада", "декады", "декад"),
+    Periodicity.MONTH: ("месяц", "месяца", "месяцев"),
+    Periodicity.QUARTER: ("квартал", "квартала", "кварталов"),
+    Periodicity.HALF_YEAR: ("полугодие", "полугодия", "полугодий"),
+    Periodicity.YEAR: ("год", "года", "лет"),
+}
+
+
+def russian_plural(count: int, forms: tuple[str, str, str]) -> str:
+    n = abs(count) % 100
+    if 11 <= n <= 14:
+        return forms[2]
+    n %= 10
+    if n == 1:
+        return forms[0]
+    if 2 <= n <= 4:
+        return forms[1]
+    return forms[2]
+
+
+def describe_period(periodicity: str, count: int) -> str:
+    """«1 месяц», «3 месяца», «12 месяцев», «2 недели»."""
+    return f"{count} {russian_plural(count, _PLURALS[Periodicity(periodicity)])}"
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """`day` moved by whole calendar months; a missing day becomes the month's last."""
+    month_index = day.month - 1 + months
+    year = day.year + month_index // 12
+    month = month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return datetime.date(year, month, min(day.day, last_day))
+
+
+def period_start_after(starts_on: datetime.date, periodicity: str, count: int) -> datetime.date:
+    """The first day after the period that begins on `starts_on` («start + period»)."""
+    periodicity = Periodicity(periodicity)
+    if periodicity in DAYS_PER_UNIT:
+        return starts_on + datetime.timedelta(days=DAYS_PER_UNIT[periodicity] * count)
+    return add_months(starts_on, MONTHS_PER_UNIT[periodicity] * count)
+
+
+def period_end(starts_on: datetime.date, periodicity: str, count: int) -> datetime.date:
+    """The last day (inclusive) of the period that begins on `starts_on`."""
+    return period_start_after(starts_on, periodicity, count) - datetime.timedelta(days=1)

@@ -1,0 +1,174 @@
+"""Rules across rows, as small pure functions over plain values.
+
+Each returns a dict of field name → ValidationError (empty when the rule holds),
+so a model's clean() can merge it into one ValidationError and the message lands
+next to its field. Codes are stable: tests and callers rely on them.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def fmt(day: datetime.date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def ranges_overlap(a_start, a_end, b_start, b_end) -> bool:
+    """Two inclusive day ranges share at least one day."""
+    return a_start <= b_end and b_start <= a_end
+
+
+def check_start_not_after_end(starts_on, ends_on) -> dict:
+    """R9."""
+    if starts_on and ends_on and ends_on < starts_on:
+        return {
+            "starts_on": ValidationError(
+                _("Дата окончания %(ends_on)s раньше даты начала %(starts_on)s."),
+                code="ends_before_starts",
+                params={"ends_on": fmt(ends_on), "starts_on": fmt(starts_on)},
+            )
+        }
+    return {}
+
+
+def check_extension_within_base(*, starts_on, ends_on, base_starts_on, base_ends_on) -> dict:
+    """R4 and R5: an extension lies inside its base subscription."""
+    errors = {}
+    if starts_on and base_starts_on and starts_on < base_starts_on:
+        errors["starts_on"] = ValidationError(
+            _(
+                "Расширение не может начинаться раньше подписки на тариф: "
+                "выберите дату не ранее %(base_starts_on)s."
+            ),
+            code="extension_starts_before_base",
+            params={"base_starts_on": fmt(base_starts_on)},
+        )
+    if ends_on and base_ends_on and ends_on > base_ends_on:
+        errors["period"] = ValidationError(
+            _(
+                "Расширение действовало бы по %(ends_on)s, а подписка на тариф — только по "
+                "%(base_ends_on)s. Последний допустимый день окончания — %(base_ends_on)s: "
+                "выберите более короткий период действия или более раннюю дату начала."
+            ),
+            code="extension_ends_after_base",
+            params={"ends_on": fmt(ends_on), "base_ends_on": fmt(base_ends_on)},
+        )
+    return errors
+
+
+def check_extension_posting(*, today, starts_on, base_number, base_is_posted, base_ends_on) -> dict:
+    """R6 and R7: what must hold on the day an extension is posted."""
+    errors = {}
+    if not base_is_posted:
+        errors["__all__"] = ValidationError(
+            _(
+                "Подписка на тариф № %(number)s не проведена: сначала проведите её, "
+                "затем проводите расширение."
+            ),
+            code="base_not_posted",
+            params={"number": base_number},
+        )
+    elif base_ends_on and today > base_ends_on:
+        errors["__all__"] = ValidationError(
+            _(
+                "Подписка на тариф № %(number)s закончилась %(base_ends_on)s: расширение к ней "
+                "провести уже нельзя. Оформите новую подписку на тариф."
+            ),
+            code="base_ended",
+            params={"number": base_number, "base_ends_on": fmt(base_ends_on)},
+        )
+    if starts_on and starts_on < today:
+        errors["starts_on"] = ValidationError(
+            _(
+                "Расширение проводится с сегодняшнего дня или позже: "
+                "выберите дату не ранее %(today)s."
+            ),
+            code="extension_starts_in_past",
+            params={"today": fmt(today)},
+        )
+    return errors
+
+
+def check_quantity(*, quantity, max_quantity) -> dict:
+    """R8, the part that depends on the tariff."""
+    if quantity is not None and max_quantity is not None and quantity > max_quantity:
+        return {
+            "quantity": ValidationError(
+                _("Количество расширений — от 1 до %(max)s для этого тарифа."),
+                code="quantity_above_max",
+                params={"max": max_quantity},
+            )
+        }
+    return {}
+
+
+def describe_documents(documents) -> str:
+    return ", ".join(
+        f"№ {d.number} ({fmt(d.starts_on)}–{fmt(d.ends_on)})" for d in documents
+    )
+
+
+def check_base_keeps_extensions(*, starts_on, ends_on, is_posted, posted_extensions) -> dict:
+    """R10: a base change must not leave a posted extension outside the base.
+
+    `posted_extensions` are the base's posted extensions as they are stored.
+    """
+    if not posted_extensions:
+        return {}
+    if not is_posted:
+        return {
+            "__all__": ValidationError(
+                _(
+                    "Нельзя отменить проведение: к подписке проведены расширения %(list)s. "
+                    "Сначала отмените их проведение."
+                ),
+                code="base_unpost_strands_extensions",
+                params={"list": describe_documents(posted_extensions)},
+            )
+        }
+    if not (starts_on and ends_on):
+        return {}
+    outside = [e for e in posted_extensions if e.starts_on < starts_on or e.ends_on > ends_on]
+    if not outside:
+        return {}
+    earliest_start = min(e.starts_on for e in posted_extensions)
+    latest_end = max(e.ends_on for e in posted_extensions)
+    return {
+        "__all__": ValidationError(
+            _(
+                "Изменение оставило бы вне срока подписки проведенные расширения %(list)s. "
+                "Подписка должна начинаться не позже %(earliest)s и действовать не менее чем "
+                "по %(latest)s, либо сначала отмените проведение этих расширений."
+            ),
+            code="base_change_strands_extensions",
+            params={
+                "list": describe_documents(outside),
+                "earliest": fmt(earliest_start),
+                "latest": fmt(latest_end),
+            },
+        )
+    }
+
+
+def check_base_no_overlap(*, tariff_name, overlapping) -> dict:
+    """R11: no two posted base subscriptions of one tariff overlap for a subscriber."""
+    if not overlapping:
+        return {}
+    latest_end = max(s.ends_on for s in overlapping)
+    return {
+        "starts_on": ValidationError(
+            _(
+                "У абонента уже есть проведенная подписка на тариф «%(tariff)s» %(list)s, "
+                "и сроки пересекаются. Выберите дату начала не ранее %(next_day)s "
+                "или оформите продление."
+            ),
+            code="base_overlaps",
+            params={
+                "tariff": tariff_name,
+                "list": describe_documents(overlapping),
+                "next_day": fmt(latest_end + datetime.timedelta(days=1)),
+            },
+        )
+    }

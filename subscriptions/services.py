@@ -1,0 +1,266 @@
+"""The one write path for subscriptions (R12).
+
+Every action opens one transaction, locks the base subscription row (and, for
+base subscriptions, the subscriber row first, so that two new base
+subscriptions of one subscriber serialize), re-reads what it needs, runs
+`full_clean()` — where the rules live — saves and records who did it.
+A lock held too long by someone else becomes a ValidationError that asks the
+operator to try again, never a 500.
+"""
+
+import contextlib
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from subscribers.models import Subscriber
+
+from .models import ExtensionSubscription, Status, Subscription
+
+BUSY_CODE = "document_busy"
+
+
+def _busy_error() -> ValidationError:
+    return ValidationError(
+        _(
+            "Эту подписку сейчас изменяет другой пользователь. "
+            "Повторите действие через несколько секунд."
+        ),
+        code=BUSY_CODE,
+    )
+
+
+@contextlib.contextmanager
+def _locked_transaction():
+    """`transaction.atomic()` whose row locks wait a bounded time.
+
+    On PostgreSQL a lock not granted within POSTING_LOCK_TIMEOUT_MS, or a
+    deadlock, aborts the transaction; SQLite reports «database is locked»
+    after its busy timeout. Either becomes the same polite refusal.
+    """
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT set_config('lock_timeout', %s, true)",
+                        [f"{int(settings.POSTING_LOCK_TIMEOUT_MS)}ms"],
+                    )
+            yield
+    except OperationalError as exc:
+        code = getattr(getattr(exc, "__cause__", None), "pgcode", None)
+        if code in ("55P03", "40P01", "40001") or "locked" in str(exc):
+            raise _busy_error() from exc
+        raise
+
+
+def _lock_base(pk) -> Subscription:
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("tariff", "period", "subscriber")
+        .get(pk=pk)
+    )
+
+
+def _lock_subscriber(pk) -> None:
+    list(Subscriber.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True))
+
+
+def _record(instance, user, reason: str) -> None:
+    instance._history_user = user
+    instance._change_reason = reason
+
+
+def _save_checked(instance, *, user, reason: str) -> None:
+    """full_clean() and save; a database constraint that still fires becomes a refusal."""
+    instance.full_clean()
+    _record(instance, user, reason)
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        # The database is the last line (R9, R11's exclusion constraint, the
+        # one-time token): whatever clean() missed under a race lands here.
+        raise ValidationError(
+            _("Документ не записан: он противоречит уже записанным данным (%(detail)s)."),
+            code="integrity",
+            params={"detail": str(exc).splitlines()[0][:200]},
+        ) from exc
+
+
+def _existing_by_token(model, request_token):
+    if request_token is None:
+        return None
+    return model.objects.filter(request_token=request_token).first()
+
+
+# --- Base subscriptions ------------------------------------------------------
+
+
+def subscription_save(
+    *, subscription: Subscription, user, request_token: uuid.UUID | None = None
+) -> Subscription:
+    """Create a base subscription, or change one (a posted one too, within R10/R11)."""
+    with _locked_transaction():
+        existing = _existing_by_token(Subscription, request_token)
+        if existing is not None:
+            return existing
+        _lock_subscriber(subscription.subscriber_id)
+        if subscription.pk:
+            stored = _lock_base(subscription.pk)
+            subscription._loaded = {"status": stored.status, "tariff_id": stored.tariff_id}
+            reason = _("Изменение")
+        else:
+            subscription.created_by = user
+            subscription.request_token = request_token
+            reason = _("Создание")
+            if subscription.is_posted:
+                subscription.posted_by = user
+                subscription.posted_at = timezone.now()
+        _save_checked(subscription, user=user, reason=reason)
+        return subscription
+
+
+def subscription_post(*, subscription: Subscription, user) -> Subscription:
+    with _locked_transaction():
+        _lock_subscriber(subscription.subscriber_id)
+        base = _lock_base(subscription.pk)
+        if base.is_posted:
+            return base
+        base.status = Status.POSTED
+        base.posted_by = user
+        base.posted_at = timezone.now()
+        _save_checked(base, user=user, reason=_("Проведение"))
+        return base
+
+
+def subscription_unpost(*, subscription: Subscription, user) -> Subscription:
+    with _locked_transaction():
+        _lock_subscriber(subscription.subscriber_id)
+        base = _lock_base(subscription.pk)
+        if not base.is_posted:
+            return base
+        base.status = Status.DRAFT
+        base.posted_by = None
+        base.posted_at = None
+        _save_checked(base, user=user, reason=_("Отмена проведения"))
+        return base
+
+
+def subscription_delete(*, subscription: Subscription, user) -> None:
+    with _locked_transaction():
+        base = _lock_base(subscription.pk)
+        if base.is_posted:
+            raise ValidationError(
+                _("Проведенную подписку удалить нельзя: сначала отмените проведение."),
+                code="delete_posted",
+            )
+        if base.extensions.exists() or base.renewals.exists():
+            raise ValidationError(
+                _(
+                    "К подписке оформлены расширения или продления: сначала удалите их."
+                ),
+                code="delete_has_dependents",
+            )
+        _record(base, user, _("Удаление"))
+        base.delete()
+
+
+# --- Extension subscriptions ------------------------------------------------
+
+
+def extension_save(
+    *,
+    extension: ExtensionSubscription,
+    user,
+    post: bool = False,
+    request_token: uuid.UUID | None = None,
+) -> ExtensionSubscription:
+    """Write an extension as a draft («Записать»), or write and post it («Провести»).
+
+    A posted extension is not edited in place: un-post it first. The same
+    `request_token` twice (a double click, a resubmitted form) returns the
+    document the first request made.
+    """
+    with _locked_transaction():
+        existing = _existing_by_token(ExtensionSubscription, request_token)
+        if existing is not None:
+            return existing
+        base = _lock_base(extension.subscription_id)
+        extension.subscription = base
+        if extension.pk:
+            stored_status = (
+                ExtensionSubscription.objects.filter(pk=extension.pk)
+                .values_list("status", flat=True)
+                .get()
+            )
+            if stored_status == Status.POSTED:
+                raise ValidationError(
+                    _("Проведенное расширение не изменяют: сначала отмените проведение."),
+                    code="edit_posted",
+                )
+            reason = _("Изменение")
+        else:
+            extension.created_by = user
+            extension.request_token = request_token
+            reason = _("Создание")
+        extension.status = Status.DRAFT
+        if post:
+            _mark_posted(extension, user)
+            reason = _("Проведение")
+        _save_checked(extension, user=user, reason=reason)
+        return extension
+
+
+def _mark_posted(extension: ExtensionSubscription, user) -> None:
+    extension.status = Status.POSTED
+    extension.posted_by = user
+    extension.posted_at = timezone.now()
+    if extension.period_id:
+        # The price as it is at posting, never rewritten by later price changes.
+        extension.unit_price = extension.period.price
+        extension.amount = extension.period.price * (extension.quantity or 0)
+
+
+def extension_post(*, extension: ExtensionSubscription, user) -> ExtensionSubscription:
+    with _locked_transaction():
+        base = _lock_base(extension.subscription_id)
+        current = ExtensionSubscription.objects.select_for_update().get(pk=extension.pk)
+        if current.is_posted:
+            return current
+        current.subscription = base
+        _mark_posted(current, user)
+        _save_checked(current, user=user, reason=_("Проведение"))
+        return current
+
+
+def extension_unpost(*, extension: ExtensionSubscription, user) -> ExtensionSubscription:
+    with _locked_transaction():
+        _lock_base(extension.subscription_id)
+        current = ExtensionSubscription.objects.select_for_update().get(pk=extension.pk)
+        if not current.is_posted:
+            return current
+        current.status = Status.DRAFT
+        current.posted_by = None
+        current.posted_at = None
+        current.unit_price = None
+        current.amount = None
+        _save_checked(current, user=user, reason=_("Отмена проведения"))
+        return current
+
+
+def extension_delete(*, extension: ExtensionSubscription, user) -> None:
+    with _locked_transaction():
+        _lock_base(extension.subscription_id)
+        current = ExtensionSubscription.objects.select_for_update().get(pk=extension.pk)
+        if current.is_posted:
+            raise ValidationError(
+                _("Проведенное расширение удалить нельзя: сначала отмените проведение."),
+                code="delete_posted",
+            )
+        _record(current, user, _("Удаление"))
+        current.delete()

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from . import list_views, views
+
+urlpatterns = [
+    # Подписки обслуживаемых абонентов
+    path("subscriptions/", list_views.subscription_list, name="subscription_list"),
+    # Окно «Подписка» абонента и новая подписка на тариф
+    path(
+        "subscribers/<int:pk>/subscriptions/",
+        views.subscriber_subscriptions,
+        name="subscriber_subscriptions",
+    ),
+    path(
+        "subscribers/<int:pk>/subscriptions/new/",
+        views.subscription_create,
+        name="subscription_create",
+    ),
+    # Подписка на тариф
+    path("subscriptions/<int:pk>/", views.subscription_detail, name="subscription_detail"),
+    path("subscriptions/<int:pk>/edit/", views.subscription_edit, name="subscription_edit"),
+    path("subscriptions/<int:pk>/post/", views.subscription_post, name="subscription_post"),
+    path("subscriptions/<int:pk>/unpost/", views.subscription_unpost, name="subscription_unpost"),
+    path("subscriptions/<int:pk>/delete/", views.subscription_delete, name="subscription_delete"),
+    # Подписка на расширение тарифа
+    path(
+        "subscriptions/<int:pk>/extensions/new/",
+        views.extension_create,
+        name="extension_create",
+    ),
+    path("extensions/<int:pk>/", views.extension_detail, name="extension_detail"),
+    path("extensions/<int:pk>/edit/", views.extension_edit, name="extension_edit"),
+    path("extensions/<int:pk>/post/", views.extension_post, name="extension_post"),
+    path("extensions/<int:pk>/unpost/", views.extension_unpost, name="extension_unpost"),
+    path("extensions/<int:pk>/delete/", views.extension_delete, name="extension_delete"),
+]
