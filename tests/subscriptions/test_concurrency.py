@@ -1,0 +1,108 @@
+"""R12: two operators at once cannot break R4–R11 (PostgreSQL, real row locks)."""
+
+import threading
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from subscriptions import services
+from subscriptions.models import ExtensionSubscription, Status, Subscription
+from subscriptions.periods import add_months
+from tests import factories
+from tests.conftest import requires_postgres
+
+pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(*actions):
+    """Run each action in its own thread (own connection), released at the same moment."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def runner(index, action):
+        try:
+            barrier.wait(10)
+            action()
+            outcomes[index] = "done"
+        except ValidationError as exc:
+            errors = (
+                exc.error_list if hasattr(exc, "error_list") else sum(exc.error_dict.values(), [])
+            )
+            outcomes[index] = errors[0].code
+        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
+            outcomes[index] = f"error: {exc!r}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+@pytest.mark.parametrize("round_", range(6))
+def test_posting_to_the_end_while_the_base_is_shortened(
+    round_, subscriber, base_tariff, session_tariff, operator, owner, today
+):
+    base = factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=12),
+        starts_on=add_months(today.replace(day=1), -1),
+    )
+    # an extension that ends exactly with the 12-month base
+    draft = services.extension_save(
+        extension=ExtensionSubscription(
+            subscription=base,
+            tariff=session_tariff,
+            period=session_tariff.periods.get(count=1),
+            starts_on=add_months(base.starts_on, 11),
+            quantity=1,
+        ),
+        user=operator,
+    )
+    assert draft.ends_on == base.ends_on
+
+    def post():
+        services.extension_post(extension=draft, user=operator)
+
+    def shorten():
+        change = Subscription.objects.get(pk=base.pk)
+        change.period = base_tariff.periods.get(count=6)
+        services.subscription_save(subscription=change, user=owner)
+
+    actions = (post, shorten) if round_ % 2 == 0 else (shorten, post)
+    outcomes = run_together(*actions)
+
+    assert not any(str(o).startswith("error") for o in outcomes), outcomes
+    base.refresh_from_db()
+    draft.refresh_from_db()
+    # whichever won, exactly one of the two happened and R5 holds
+    assert (draft.status == Status.POSTED) != (base.period.count == 6), outcomes
+    for ext in ExtensionSubscription.objects.filter(subscription=base, status=Status.POSTED):
+        assert base.starts_on <= ext.starts_on and ext.ends_on <= base.ends_on
+
+
+def test_two_overlapping_bases_posted_at_once_only_one_lands(
+    subscriber, base_tariff, operator, owner, today
+):
+    drafts = [
+        services.subscription_save(
+            subscription=Subscription(
+                subscriber=subscriber,
+                tariff=base_tariff,
+                period=base_tariff.periods.get(count=12),
+                starts_on=today + i * factories.datetime.timedelta(days=1),
+            ),
+            user=operator,
+        )
+        for i in range(2)
+    ]
+    outcomes = run_together(
+        *(lambda d=d: services.subscription_post(subscription=d, user=owner) for d in drafts)
+    )
+    assert sorted(outcomes) == ["base_overlaps", "done"], outcomes
+    assert Subscription.objects.filter(subscriber=subscriber, status=Status.POSTED).count() == 1
