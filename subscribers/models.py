@@ -16,9 +16,7 @@ class ServiceOrganization(models.Model):
     """
 
     name = models.CharField(_("наименование"), max_length=200, unique=True)
-    bin = models.CharField(
-        _("БИН"), max_length=12, blank=True, validators=[validate_bin_iin]
-    )
+    bin = models.CharField(_("БИН"), max_length=12, blank=True, validators=[validate_bin_iin])
     created_at = models.DateTimeField(_("создана"), auto_now_add=True)
     history = HistoricalRecords()
 

@@ -31,9 +31,7 @@ def is_valid_bin_iin(value: str) -> bool:
 
 def validate_bin_iin(value: str) -> None:
     if len(value) != 12 or not value.isascii() or not value.isdigit():
-        raise ValidationError(
-            _("БИН/ИИН состоит ровно из 12 цифр."), code="bin_iin_format"
-        )
+        raise ValidationError(_("БИН/ИИН состоит ровно из 12 цифр."), code="bin_iin_format")
     if not is_valid_bin_iin(value):
         raise ValidationError(
             _("БИН/ИИН %(value)s не проходит проверку контрольной цифры. Проверьте номер."),

@@ -65,7 +65,9 @@ class Tariff(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(QUANTITY_CEILING)],
-        help_text=_("Только для тарифа расширения: сколько единиц можно добавить одним документом."),
+        help_text=_(
+            "Только для тарифа расширения: сколько единиц можно добавить одним документом."
+        ),
     )
     offered_for = models.ManyToManyField(
         "self",
@@ -95,7 +97,8 @@ class Tariff(models.Model):
                 name="subscriptions_tariff_kind_consistent",
                 violation_error_code="tariff_kind_inconsistent",
                 violation_error_message=_(
-                    "У основного тарифа нет ресурса и максимума; у тарифа расширения они обязательны."
+                    "У основного тарифа нет ресурса и максимума; "
+                    "у тарифа расширения они обязательны."
                 ),
             ),
         ]
@@ -176,7 +179,15 @@ class TariffPeriod(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    periodicity__in=["day", "week", "decade", "month", "quarter", "half_year", "year"]
+                    periodicity__in=[
+                        "day",
+                        "week",
+                        "decade",
+                        "month",
+                        "quarter",
+                        "half_year",
+                        "year",
+                    ]
                 ),
                 name="subscriptions_tariffperiod_periodicity_valid",
                 violation_error_code="periodicity_invalid",
@@ -378,7 +389,10 @@ class Subscription(SubscriptionDocument):
         verbose_name_plural = _("подписки на тарифы")
         ordering = ["-starts_on", "-pk"]
         indexes = [
-            models.Index(fields=["subscriber", "status", "starts_on", "ends_on"], name="sub_subscriber_dates_idx"),
+            models.Index(
+                fields=["subscriber", "status", "starts_on", "ends_on"],
+                name="sub_subscriber_dates_idx",
+            ),
             models.Index(fields=["status", "ends_on"], name="sub_status_ends_idx"),
             models.Index(fields=["-starts_on", "-id"], name="sub_order_idx"),
         ]
@@ -397,7 +411,9 @@ class Subscription(SubscriptionDocument):
         ]
 
     def __str__(self):
-        return f"№ {self.number} {self.tariff} ({rules.fmt(self.starts_on)}–{rules.fmt(self.ends_on)})"
+        return (
+            f"№ {self.number} {self.tariff} ({rules.fmt(self.starts_on)}–{rules.fmt(self.ends_on)})"
+        )
 
     @property
     def kind_label(self) -> str:
@@ -444,16 +460,18 @@ class Subscription(SubscriptionDocument):
             raise ValidationError(errors)
 
     def _check_extensions_stay_inside(self) -> dict:
-        posted = list(
-            self.extensions.filter(status=Status.POSTED).order_by("starts_on", "pk")
-        )
+        posted = list(self.extensions.filter(status=Status.POSTED).order_by("starts_on", "pk"))
         errors = rules.check_base_keeps_extensions(
             starts_on=self.starts_on,
             ends_on=self.ends_on,
             is_posted=self.is_posted,
             posted_extensions=posted,
         )
-        if not errors and self.tariff_id and self.loaded_value("tariff_id") not in (None, self.tariff_id):
+        if (
+            not errors
+            and self.tariff_id
+            and self.loaded_value("tariff_id") not in (None, self.tariff_id)
+        ):
             foreign = self.extensions.exclude(tariff__offered_for=self.tariff_id)
             if foreign.exists():
                 errors["tariff"] = ValidationError(
@@ -506,7 +524,14 @@ class ExtensionSubscription(SubscriptionDocument):
     """
 
     NUMBER_PREFIX = "Р"
-    TRACKED_FIELDS = ("status", "starts_on", "period_id", "tariff_id", "quantity", "subscription_id")
+    TRACKED_FIELDS = (
+        "status",
+        "starts_on",
+        "period_id",
+        "tariff_id",
+        "quantity",
+        "subscription_id",
+    )
 
     subscription = models.ForeignKey(
         Subscription,
@@ -530,7 +555,12 @@ class ExtensionSubscription(SubscriptionDocument):
         ],
     )
     unit_price = models.DecimalField(
-        _("цена за единицу, ₸"), max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+        _("цена за единицу, ₸"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        editable=False,
     )
     amount = models.DecimalField(
         _("сумма, ₸"), max_digits=14, decimal_places=2, null=True, blank=True, editable=False
@@ -544,7 +574,9 @@ class ExtensionSubscription(SubscriptionDocument):
         verbose_name_plural = _("подписки на расширение тарифа")
         ordering = ["-starts_on", "-pk"]
         indexes = [
-            models.Index(fields=["subscription", "status", "starts_on", "ends_on"], name="ext_base_dates_idx"),
+            models.Index(
+                fields=["subscription", "status", "starts_on", "ends_on"], name="ext_base_dates_idx"
+            ),
             models.Index(fields=["status", "starts_on", "ends_on"], name="ext_status_dates_idx"),
             models.Index(fields=["-starts_on", "-id"], name="ext_order_idx"),
         ]

@@ -24,7 +24,12 @@ class Periodicity(models.TextChoices):
 
 
 DAYS_PER_UNIT = {Periodicity.DAY: 1, Periodicity.WEEK: 7, Periodicity.DECADE: 10}
-MONTHS_PER_UNIT = {Periodicity.MONTH: 1, Periodicity.QUARTER: 3, Periodicity.HALF_YEAR: 6, Periodicity.YEAR: 12}
+MONTHS_PER_UNIT = {
+    Periodicity.MONTH: 1,
+    Periodicity.QUARTER: 3,
+    Periodicity.HALF_YEAR: 6,
+    Periodicity.YEAR: 12,
+}
 
 # Russian plural forms: one (1, 21), few (2-4, 22-24), many (0, 5-20, 25...).
 _PLURALS = {

@@ -105,9 +105,7 @@ def check_quantity(*, quantity, max_quantity) -> dict:
 
 
 def describe_documents(documents) -> str:
-    return ", ".join(
-        f"№ {d.number} ({fmt(d.starts_on)}–{fmt(d.ends_on)})" for d in documents
-    )
+    return ", ".join(f"№ {d.number} ({fmt(d.starts_on)}–{fmt(d.ends_on)})" for d in documents)
 
 
 def check_base_keeps_extensions(*, starts_on, ends_on, is_posted, posted_extensions) -> dict:

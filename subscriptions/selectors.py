@@ -9,10 +9,24 @@ or for any number of them.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from .models import ExtensionSubscription, Status, Subscription, Tariff
+from .periods import describe_period
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,9 @@ def annotate_limits(subscribers, day: datetime.date):
     group = "subscription__subscriber"
     return subscribers.annotate(
         limit_sessions=_sum_subquery(bases, "subscriber", "tariff__sessions")
-        + _sum_subquery(extensions.filter(tariff__resource=Tariff.Resource.SESSIONS), group, "quantity"),
+        + _sum_subquery(
+            extensions.filter(tariff__resource=Tariff.Resource.SESSIONS), group, "quantity"
+        ),
         limit_infobases=_sum_subquery(bases, "subscriber", "tariff__infobases")
         + _sum_subquery(
             extensions.filter(tariff__resource=Tariff.Resource.INFOBASES), group, "quantity"
@@ -54,7 +70,7 @@ def annotate_limits(subscribers, day: datetime.date):
 
 
 def annotate_active_tariff(subscribers, day: datetime.date):
-    """Annotate `active_tariff_name`: the tariff of the latest-started posted base active on `day`."""
+    """Annotate `active_tariff_name`: the latest-started posted base active on `day`."""
     active = (
         Subscription.objects.filter(
             subscriber=OuterRef("pk"), status=Status.POSTED, starts_on__lte=day, ends_on__gte=day
@@ -110,3 +126,170 @@ def limits_breakdown(subscriber, day: datetime.date) -> LimitsBreakdown:
         e.quantity for e in extensions if e.tariff.resource == Tariff.Resource.INFOBASES
     )
     return LimitsBreakdown(Limits(sessions, infobases), bases, extensions)
+
+
+# --- All subscription documents of an organization, base and extension -------
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One row of a table that lists base and extension subscriptions together."""
+
+    kind: str  # "base" or "extension"
+    pk: int
+    number: str
+    kind_label: str
+    subscriber_id: int
+    subscriber_name: str
+    tariff_name: str
+    period_label: str
+    starts_on: datetime.date
+    ends_on: datetime.date
+    quantity: int | None
+    status: str
+    status_label: str
+    amount: object
+
+    @property
+    def url(self) -> str:
+        name = "subscription_detail" if self.kind == "base" else "extension_detail"
+        return reverse(name, args=[self.pk])
+
+    @property
+    def is_posted(self) -> bool:
+        return self.status == Status.POSTED
+
+
+def _base_document_values(queryset):
+    return queryset.values(
+        doc_kind=Value("base", output_field=CharField()),
+        doc_pk=F("pk"),
+        doc_number=F("number"),
+        doc_renews=F("renews_id"),
+        doc_subscriber_id=F("subscriber_id"),
+        doc_subscriber_name=F("subscriber__name"),
+        doc_tariff_name=F("tariff__name"),
+        doc_periodicity=F("period__periodicity"),
+        doc_period_count=F("period__count"),
+        doc_starts_on=F("starts_on"),
+        doc_ends_on=F("ends_on"),
+        doc_quantity=Value(None, output_field=IntegerField()),
+        doc_status=F("status"),
+        doc_amount=F("period__price"),
+    )
+
+
+def _extension_document_values(queryset):
+    # The same columns, in the same order, as _base_document_values: UNION
+    # matches columns by position. A posted extension shows its kept amount,
+    # a draft today's price × quantity (as ExtensionSubscription.current_amount).
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return queryset.values(
+        doc_kind=Value("extension", output_field=CharField()),
+        doc_pk=F("pk"),
+        doc_number=F("number"),
+        doc_renews=Value(None, output_field=BigIntegerField()),
+        doc_subscriber_id=F("subscription__subscriber_id"),
+        doc_subscriber_name=F("subscription__subscriber__name"),
+        doc_tariff_name=F("tariff__name"),
+        doc_periodicity=F("period__periodicity"),
+        doc_period_count=F("period__count"),
+        doc_starts_on=F("starts_on"),
+        doc_ends_on=F("ends_on"),
+        doc_quantity=F("quantity"),
+        doc_status=F("status"),
+        doc_amount=Coalesce(
+            F("amount"),
+            ExpressionWrapper(F("period__price") * F("quantity"), output_field=money),
+            output_field=money,
+        ),
+    )
+
+
+DOCUMENT_ORDERING = ("-doc_starts_on", "doc_number")
+
+
+def organization_documents(
+    organization,
+    *,
+    kind: str = "",
+    tariff=None,
+    status: str = "",
+    active_on: datetime.date | None = None,
+    ends_between: tuple[datetime.date, datetime.date] | None = None,
+    subscriber_text: str = "",
+):
+    """The organization's base and extension subscriptions as one queryset of dicts.
+
+    A UNION ALL of two `.values()` querysets with the same columns, newest
+    start first, then by number (numbers are unique across both kinds: their
+    prefixes differ). Paginate it: a count and a page are two queries whatever
+    the number of rows. Turn rows into DocumentRow with `document_rows()`.
+    `active_on` means posted and in force that day, as in the limits.
+    """
+    from subscribers.selectors import subscriber_search_q
+
+    def narrowed(queryset, subscriber_prefix):
+        if tariff is not None:
+            queryset = queryset.filter(tariff=tariff)
+        if status:
+            queryset = queryset.filter(status=status)
+        if active_on is not None:
+            queryset = queryset.active_on(active_on)
+        if ends_between is not None:
+            queryset = queryset.filter(ends_on__range=ends_between)
+        if subscriber_text:
+            queryset = queryset.filter(
+                subscriber_search_q(subscriber_text, prefix=subscriber_prefix)
+            )
+        return queryset.order_by()
+
+    parts = []
+    if kind in ("", "base"):
+        parts.append(
+            _base_document_values(
+                narrowed(Subscription.objects.for_organization(organization), "subscriber__")
+            )
+        )
+    if kind in ("", "extension"):
+        parts.append(
+            _extension_document_values(
+                narrowed(
+                    ExtensionSubscription.objects.for_organization(organization),
+                    "subscription__subscriber__",
+                )
+            )
+        )
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return combined.order_by(*DOCUMENT_ORDERING)
+
+
+def document_rows(values) -> list[DocumentRow]:
+    """DocumentRow objects for the dicts of `organization_documents()` (no queries)."""
+    rows = []
+    for row in values:
+        if row["doc_kind"] == "extension":
+            kind_label = ExtensionSubscription.kind_label
+        elif row["doc_renews"]:
+            kind_label = _("Продлевающая")
+        else:
+            kind_label = _("Основная")
+        rows.append(
+            DocumentRow(
+                kind=row["doc_kind"],
+                pk=row["doc_pk"],
+                number=row["doc_number"],
+                kind_label=kind_label,
+                subscriber_id=row["doc_subscriber_id"],
+                subscriber_name=row["doc_subscriber_name"],
+                tariff_name=row["doc_tariff_name"],
+                period_label=describe_period(row["doc_periodicity"], row["doc_period_count"]),
+                starts_on=row["doc_starts_on"],
+                ends_on=row["doc_ends_on"],
+                quantity=row["doc_quantity"],
+                status=row["doc_status"],
+                status_label=Status(row["doc_status"]).label,
+                amount=row["doc_amount"],
+            )
+        )
+    return rows

@@ -161,9 +161,7 @@ def subscription_delete(*, subscription: Subscription, user) -> None:
             )
         if base.extensions.exists() or base.renewals.exists():
             raise ValidationError(
-                _(
-                    "К подписке оформлены расширения или продления: сначала удалите их."
-                ),
+                _("К подписке оформлены расширения или продления: сначала удалите их."),
                 code="delete_has_dependents",
             )
         _record(base, user, _("Удаление"))

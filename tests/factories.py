@@ -138,7 +138,9 @@ class ExtensionFactory(factory.django.DjangoModelFactory):
         lambda o: ExtensionTariffFactory(offered_for=[o.subscription.tariff])
     )
     period = factory.LazyAttribute(
-        lambda o: TariffPeriodFactory(tariff=o.tariff, periodicity=Periodicity.MONTH, count=1, price=3000)
+        lambda o: TariffPeriodFactory(
+            tariff=o.tariff, periodicity=Periodicity.MONTH, count=1, price=3000
+        )
     )
     starts_on = factory.LazyFunction(today)
     ends_on = factory.LazyAttribute(lambda o: o.period.end_for(o.starts_on))

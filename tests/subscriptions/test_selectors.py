@@ -1,0 +1,87 @@
+"""Limits: Σ included resources of active posted bases + Σ quantities of active extensions."""
+
+import datetime
+
+import pytest
+
+from subscribers.models import Subscriber
+from subscriptions import selectors
+from subscriptions.models import ExtensionSubscription, Status
+from subscriptions.periods import add_months
+from tests import factories
+
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def base(subscriber, base_tariff, today):
+    return factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=12),
+        starts_on=add_months(today.replace(day=1), -1),
+    )
+
+
+def add(base, tariff, starts_on, months, quantity, status=Status.POSTED):
+    ext = ExtensionSubscription(
+        subscription=base,
+        tariff=tariff,
+        period=tariff.periods.get(count=months),
+        starts_on=starts_on,
+        quantity=quantity,
+        status=status,
+    )
+    ext.save()  # dates in the past are fine for a stored posted document
+    return ext
+
+
+def test_limits_on_a_day_with_overlapping_extensions(
+    base, session_tariff, infobase_tariff, subscriber, today
+):
+    first = add(base, session_tariff, today, 3, 2)
+    second = add(base, session_tariff, today + 10 * DAY, 1, 3)
+    third = add(base, infobase_tariff, today + 10 * DAY, 1, 4)
+    add(base, session_tariff, today, 6, 7, status=Status.DRAFT)  # drafts never count
+
+    def limits(day):
+        return selectors.subscriber_limits(subscriber, day)
+
+    assert limits(today - DAY) == selectors.Limits(5, 2)  # base only
+    assert limits(first.starts_on) == selectors.Limits(7, 2)  # first day of the first
+    assert limits(second.starts_on) == selectors.Limits(10, 6)  # all three
+    assert limits(second.ends_on) == selectors.Limits(10, 6)  # last day of the 2nd and 3rd
+    assert limits(second.ends_on + DAY) == selectors.Limits(7, 2)
+    assert limits(first.ends_on) == selectors.Limits(7, 2)  # last day of the first
+    assert limits(first.ends_on + DAY) == selectors.Limits(5, 2)
+    assert third.ends_on == second.ends_on
+    assert limits(base.ends_on + DAY) == selectors.Limits(0, 0)
+
+
+def test_limits_add_up_several_active_bases(base, subscriber, today):
+    other = factories.BaseTariffFactory(name="Профессиональный", sessions=10, infobases=10)
+    factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=other,
+        period=factories.TariffPeriodFactory(tariff=other, count=1),
+        starts_on=today,
+    )
+    assert selectors.subscriber_limits(subscriber, today) == selectors.Limits(15, 12)
+
+
+def test_limits_for_many_subscribers_in_one_query(
+    base, session_tariff, organization, today, django_assert_num_queries
+):
+    add(base, session_tariff, today, 1, 4)
+    idle = factories.SubscriberFactory(organization=organization)
+    with django_assert_num_queries(1):
+        limits = selectors.limits_for_subscribers(Subscriber.objects.all(), today)
+    assert limits == {base.subscriber_id: selectors.Limits(9, 2), idle.pk: selectors.Limits(0, 0)}
+
+
+def test_breakdown_lists_what_makes_the_limits(base, session_tariff, subscriber, today):
+    ext = add(base, session_tariff, today, 1, 4)
+    breakdown = selectors.limits_breakdown(subscriber, today)
+    assert breakdown.limits == selectors.Limits(9, 2)
+    assert breakdown.bases == [base] and breakdown.extensions == [ext]
+    assert selectors.subscriber_limits(subscriber, today) == breakdown.limits
