@@ -59,11 +59,11 @@ def _locked_transaction():
 
 
 def _lock_base(pk) -> Subscription:
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("tariff", "period", "subscriber")
-        .get(pk=pk)
-    )
+    # Lock without joins: under READ COMMITTED, PostgreSQL re-checks a locked
+    # row that changed meanwhile against the *old* joined rows, so a join on
+    # a changed period_id would silently drop the row. Lock, then read.
+    Subscription.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
+    return Subscription.objects.select_related("tariff", "period", "subscriber").get(pk=pk)
 
 
 def _lock_subscriber(pk) -> None:
