@@ -18,7 +18,6 @@ from django.db import connection
 
 from subscriptions import services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
-from subscriptions.periods import add_months
 from tests import factories
 from tests.conftest import requires_postgres
 
