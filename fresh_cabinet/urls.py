@@ -1,12 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from ops import views as ops_views
+
 admin.site.site_header = "Fresh Cabinet — администрирование сервиса"
 admin.site.site_title = "Fresh Cabinet"
 admin.site.index_title = "Управление сервисом"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", ops_views.health, name="health"),
     path("", include("subscribers.urls")),
     path("", include("subscriptions.urls")),
 ]
+
+handler400 = "ops.views.bad_request"
+handler403 = "ops.views.permission_denied"
+handler404 = "ops.views.page_not_found"
+handler500 = "ops.views.server_error"
