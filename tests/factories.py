@@ -17,14 +17,17 @@ from subscriptions.periods import Periodicity
 
 
 def valid_bin_iin(n: int) -> str:
-    """The n-th valid 12-digit BIN/IIN (skipping bodies that have no control digit)."""
-    body = 100000000000 // 10 + n
-    while True:
-        first = f"{body:011d}"
-        control = bin_iin_control_digit(first)
+    """The n-th valid 12-digit BIN/IIN: distinct for every n.
+
+    The last 10 digits of the body are n; the first digit is the smallest that
+    leaves a possible control digit.
+    """
+    for first_digit in range(10):
+        body = f"{first_digit}{n % 10**10:010d}"
+        control = bin_iin_control_digit(body)
         if control is not None:
-            return first + str(control)
-        body += 1
+            return body + str(control)
+    raise AssertionError(f"no valid BIN/IIN for {n}")
 
 
 def today():
