@@ -1,4 +1,5 @@
-"""Read queries that pages share: a subscriber's limits on a day.
+"""Read queries that pages share: a subscriber's limits on a day, and the
+organization's base and extension subscriptions as one list.
 
 sessions(D) = Σ included sessions of the posted base subscriptions active on D
             + Σ quantity of the posted «sessions» extensions active on D;

@@ -9,6 +9,7 @@ operator to try again, never a 500.
 """
 
 import contextlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from subscribers.models import Subscriber
 from .models import ExtensionSubscription, Status, Subscription
 
 BUSY_CODE = "document_busy"
+logger = logging.getLogger(__name__)
 
 
 def _busy_error() -> ValidationError:
@@ -84,11 +86,27 @@ def _save_checked(instance, *, user, reason: str) -> None:
             instance.save()
     except IntegrityError as exc:
         # The database is the last line (R9, R11's exclusion constraint, the
-        # one-time token): whatever clean() missed under a race lands here.
+        # one-time token): whatever clean() missed lands here. The detail goes
+        # to the log, never to the operator's screen.
+        logger.warning("integrity refusal for %s: %s", instance.__class__.__name__, exc)
+        if "posted_no_overlap" in str(exc):
+            raise ValidationError(
+                {
+                    "starts_on": ValidationError(
+                        _(
+                            "У абонента уже есть проведенная подписка на этот тариф на эти даты. "
+                            "Выберите другую дату начала."
+                        ),
+                        code="base_overlaps",
+                    )
+                }
+            ) from exc
         raise ValidationError(
-            _("Документ не записан: он противоречит уже записанным данным (%(detail)s)."),
+            _(
+                "Документ не записан: данные только что изменил другой пользователь. "
+                "Обновите страницу и повторите действие."
+            ),
             code="integrity",
-            params={"detail": str(exc).splitlines()[0][:200]},
         ) from exc
 
 
@@ -106,21 +124,39 @@ def subscription_save(
 ) -> Subscription:
     """Create a base subscription, or change one (a posted one too, within R10/R11)."""
     with _locked_transaction():
+        # Lock first, then look for the token: two identical submits at once
+        # queue on the lock, and the second finds the first's document.
+        subscriber_ids = {subscription.subscriber_id}
+        if subscription.pk:
+            # moving a subscription to another subscriber locks both, in pk order
+            subscriber_ids |= set(
+                Subscription.objects.filter(pk=subscription.pk).values_list(
+                    "subscriber_id", flat=True
+                )
+            )
+        for subscriber_id in sorted(subscriber_ids):
+            _lock_subscriber(subscriber_id)
         existing = _existing_by_token(Subscription, request_token)
         if existing is not None:
             return existing
-        _lock_subscriber(subscription.subscriber_id)
         if subscription.pk:
             stored = _lock_base(subscription.pk)
             subscription._loaded = {"status": stored.status, "tariff_id": stored.tariff_id}
             reason = _("Изменение")
+            was_posted = stored.is_posted
         else:
             subscription.created_by = user
             subscription.request_token = request_token
             reason = _("Создание")
-            if subscription.is_posted:
-                subscription.posted_by = user
-                subscription.posted_at = timezone.now()
+            was_posted = False
+        if subscription.is_posted and not was_posted:
+            subscription.posted_by = user
+            subscription.posted_at = timezone.now()
+            reason = _("Проведение")
+        elif was_posted and not subscription.is_posted:
+            subscription.posted_by = None
+            subscription.posted_at = None
+            reason = _("Отмена проведения")
         _save_checked(subscription, user=user, reason=reason)
         return subscription
 
@@ -185,10 +221,10 @@ def extension_save(
     document the first request made.
     """
     with _locked_transaction():
+        base = _lock_base(extension.subscription_id)
         existing = _existing_by_token(ExtensionSubscription, request_token)
         if existing is not None:
             return existing
-        base = _lock_base(extension.subscription_id)
         extension.subscription = base
         if extension.pk:
             stored_status = (

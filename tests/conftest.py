@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.db import connection
 
@@ -89,3 +91,45 @@ requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL (row locks / exclusion constraints); set DATABASE_URL",
 )
+
+
+@pytest.fixture
+def populate(organization, base_tariff, session_tariff, infobase_tariff, today):
+    """populate(n) → n subscribers of `organization`, each with documents of every kind.
+
+    Per subscriber: a posted base subscription (3 months) that ends in 9 days,
+    a posted «Дополнительный сеанс» × 2 and a draft «Дополнительная база» for
+    5 days from today — valid data that shows on every list page.
+    """
+    from subscriptions.periods import Periodicity, add_months
+
+    starts_on = add_months(today + datetime.timedelta(days=10), -3)
+    session_days = factories.TariffPeriodFactory(
+        tariff=session_tariff, periodicity=Periodicity.DAY, count=5, price=500
+    )
+    infobase_days = factories.TariffPeriodFactory(
+        tariff=infobase_tariff, periodicity=Periodicity.DAY, count=5, price=400
+    )
+
+    def make(n, organization=organization):
+        subscribers = []
+        for _ in range(n):
+            base = factories.SubscriptionFactory(
+                subscriber=factories.SubscriberFactory(organization=organization),
+                tariff=base_tariff,
+                period=base_tariff.periods.get(periodicity=Periodicity.MONTH, count=3),
+                starts_on=starts_on,
+            )
+            factories.ExtensionFactory(
+                subscription=base, tariff=session_tariff, period=session_days, quantity=2
+            )
+            factories.ExtensionFactory(
+                subscription=base,
+                tariff=infobase_tariff,
+                period=infobase_days,
+                status="draft",
+            )
+            subscribers.append(base.subscriber)
+        return subscribers
+
+    return make

@@ -1,6 +1,8 @@
 """R12: two operators at once cannot break R4–R11 (PostgreSQL, real row locks)."""
 
+import datetime
 import threading
+import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -95,7 +97,7 @@ def test_two_overlapping_bases_posted_at_once_only_one_lands(
                 subscriber=subscriber,
                 tariff=base_tariff,
                 period=base_tariff.periods.get(count=12),
-                starts_on=today + i * factories.datetime.timedelta(days=1),
+                starts_on=today + i * datetime.timedelta(days=1),
             ),
             user=operator,
         )
@@ -106,3 +108,33 @@ def test_two_overlapping_bases_posted_at_once_only_one_lands(
     )
     assert sorted(outcomes) == ["base_overlaps", "done"], outcomes
     assert Subscription.objects.filter(subscriber=subscriber, status=Status.POSTED).count() == 1
+
+
+def test_the_same_form_submitted_twice_at_once_makes_one_document(
+    subscriber, base_tariff, session_tariff, operator, today
+):
+    base = factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=12),
+        starts_on=add_months(today.replace(day=1), -1),
+    )
+    token = uuid.uuid4()
+
+    def submit():
+        services.extension_save(
+            extension=ExtensionSubscription(
+                subscription=base,
+                tariff=session_tariff,
+                period=session_tariff.periods.get(count=1),
+                starts_on=today,
+                quantity=1,
+            ),
+            user=operator,
+            post=True,
+            request_token=token,
+        )
+
+    outcomes = run_together(submit, submit)
+    assert outcomes == ["done", "done"], outcomes
+    assert ExtensionSubscription.objects.filter(subscription=base).count() == 1

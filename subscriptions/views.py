@@ -1,0 +1,498 @@
+"""The subscription document screens of the cabinet.
+
+Every view is scoped to the user's organization: an object of another
+organization is a 404 on every URL, GET or POST, before anything else is
+looked at. Writes go through `services.py`; a refusal (ValidationError) goes
+back onto the form next to its field with status 400, or, for the card's
+buttons, becomes an error message on the card. Nothing here re-implements a rule.
+"""
+
+import datetime
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from subscribers.access import cabinet_view
+from subscribers.models import Subscriber
+
+from . import services
+from .forms import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
+from .history import BASE_FIELDS, EXTENSION_FIELDS, document_history
+from .models import ExtensionSubscription, Status, Subscription
+from .timeline import build_timeline
+
+# --- Scoping --------------------------------------------------------------------
+
+
+def _subscriber(request, pk) -> Subscriber:
+    return get_object_or_404(Subscriber.objects.for_organization(request.organization), pk=pk)
+
+
+def _base(request, pk, *, related=()) -> Subscription:
+    queryset = Subscription.objects.for_organization(request.organization).select_related(
+        "subscriber", "tariff", "period", *related
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _extension(request, pk, *, related=()) -> ExtensionSubscription:
+    queryset = ExtensionSubscription.objects.for_organization(request.organization).select_related(
+        "subscription__subscriber",
+        "subscription__tariff",
+        "subscription__period",
+        "tariff",
+        "period",
+        *related,
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _post_only(request):
+    """405 for anything but POST, checked after the object was found in scope."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return None
+
+
+def _refusal_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _parse_date(value):
+    for pattern in DATE_INPUT_FORMATS:
+        try:
+            return datetime.datetime.strptime(value, pattern).date()
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _replayed(model, request, **scope):
+    """The document an earlier submission of this very form already wrote, if any.
+
+    Checked before validation: the repeated form would otherwise be refused by
+    the rules its first submission now trips (a second posted base overlaps the
+    first). The service checks the token again under its lock.
+    """
+    try:
+        token = uuid.UUID(request.POST.get("request_token", ""))
+    except ValueError:
+        return None
+    return model.objects.filter(request_token=token, **scope).first()
+
+
+def _token(form):
+    value = form.cleaned_data.get("request_token")
+    return value if isinstance(value, uuid.UUID) else None
+
+
+# --- Window «Подписка» ------------------------------------------------------------
+
+
+@cabinet_view
+def subscriber_subscriptions(request, pk):
+    """All the subscriber's subscriptions: each base (newest first), its extensions under it.
+
+    Three queries whatever the number of documents: the subscriber, its bases,
+    their extensions.
+    """
+    subscriber = _subscriber(request, pk)
+    bases = list(
+        Subscription.objects.filter(subscriber=subscriber)
+        .select_related("tariff", "period")
+        .order_by("-starts_on", "-pk")
+    )
+    extensions = (
+        ExtensionSubscription.objects.filter(subscription__subscriber=subscriber)
+        .select_related("tariff", "period")
+        .order_by("starts_on", "pk")
+    )
+    by_base = {}
+    for extension in extensions:
+        by_base.setdefault(extension.subscription_id, []).append(extension)
+    rows = []
+    for base in bases:
+        children = by_base.get(base.pk, [])
+        rows.append({"document": base, "is_base": True, "url": _base_url(base)})
+        rows.extend(
+            {"document": e, "is_base": False, "url": _extension_url(e), "base": base}
+            for e in children
+        )
+    return render(
+        request,
+        "subscriptions/subscriber_subscriptions.html",
+        {"subscriber": subscriber, "rows": rows, "today": timezone.localdate()},
+    )
+
+
+def _base_url(base):
+    return reverse("subscription_detail", args=[base.pk])
+
+
+def _extension_url(extension):
+    return reverse("extension_detail", args=[extension.pk])
+
+
+# --- Base subscription: create, card, change, post, un-post, delete --------------
+
+
+@cabinet_view(write=True)
+def subscription_create(request, pk):
+    subscriber = _subscriber(request, pk)
+    today = timezone.localdate()
+    instance = Subscription(subscriber=subscriber)
+    if request.method != "POST":
+        form = SubscriptionForm(instance=instance, today=today)
+        return _render_subscription_form(request, form, subscriber)
+
+    if (replayed := _replayed(Subscription, request, subscriber=subscriber)) is not None:
+        return _after_subscription_saved(request, replayed)
+    if request.POST.get("action") == "post":
+        # Set before validation, so clean() checks what posting requires (R11).
+        instance.status = Status.POSTED
+    form = SubscriptionForm(request.POST, instance=instance, today=today)
+    if form.is_valid():
+        try:
+            saved = services.subscription_save(
+                subscription=form.instance, user=request.user, request_token=_token(form)
+            )
+        except ValidationError as error:
+            # A twin request may have written the document meanwhile.
+            replayed = _replayed(Subscription, request, subscriber=subscriber)
+            if replayed is not None:
+                return _after_subscription_saved(request, replayed)
+            form.add_error(None, error)
+        else:
+            if saved.subscriber_id == subscriber.pk:
+                return _after_subscription_saved(request, saved)
+            # A token replayed from another subscriber's form: nothing was written here.
+            form.add_error(None, _("Форма устарела: откройте её заново."))
+    return _render_subscription_form(request, form, subscriber, status=400)
+
+
+def _after_subscription_saved(request, subscription):
+    if subscription.is_posted:
+        done = _("Подписка на тариф № %(number)s проведена.")
+        messages.success(request, done % {"number": subscription.number})
+        return redirect("subscriber_subscriptions", pk=subscription.subscriber_id)
+    done = _("Подписка на тариф № %(number)s записана (черновик).")
+    messages.success(request, done % {"number": subscription.number})
+    return redirect("subscription_detail", pk=subscription.pk)
+
+
+def _render_subscription_form(request, form, subscriber, status=200, subscription=None):
+    return render(
+        request,
+        "subscriptions/subscription_form.html",
+        {
+            "form": form,
+            "subscriber": subscriber,
+            "subscription": subscription,
+            "form_data": form.js_data(),
+        },
+        status=status,
+    )
+
+
+@cabinet_view
+def subscription_detail(request, pk):
+    base = _base(request, pk, related=("created_by", "posted_by", "renews"))
+    today = timezone.localdate()
+    extensions = list(
+        base.extensions.select_related("tariff", "period").order_by("starts_on", "pk")
+    )
+    for extension in extensions:
+        extension.subscription = base
+    can_write = request.membership.can_write
+    extension_blocker = ""
+    if not base.is_posted:
+        extension_blocker = _(
+            "Подписать на расширение можно только проведенную подписку: сначала проведите её."
+        )
+    elif today > base.ends_on:
+        extension_blocker = _(
+            "Подписка закончилась %(day)s: расширение к ней оформить уже нельзя."
+        ) % {"day": base.ends_on.strftime("%d.%m.%Y")}
+    highlight = request.GET.get("new", "")
+    return render(
+        request,
+        "subscriptions/subscription_detail.html",
+        {
+            "subscription": base,
+            "subscriber": base.subscriber,
+            "extensions": extensions,
+            "timeline": build_timeline(base, extensions, today),
+            "history": document_history(base, BASE_FIELDS),
+            "can_write": can_write,
+            "can_extend": can_write and not extension_blocker,
+            "extension_blocker": extension_blocker,
+            "can_delete": can_write and base.is_draft and not extensions,
+            "highlight": highlight,
+            "today": today,
+        },
+    )
+
+
+@cabinet_view(write=True)
+def subscription_edit(request, pk):
+    base = _base(request, pk)
+    today = timezone.localdate()
+    if request.method != "POST":
+        form = SubscriptionForm(instance=base, today=today)
+        return _render_subscription_form(request, form, base.subscriber, subscription=base)
+    form = SubscriptionForm(request.POST, instance=base, today=today)
+    if form.is_valid():
+        try:
+            saved = services.subscription_save(subscription=form.instance, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Подписка на тариф № %(number)s изменена.") % {"number": saved.number}
+            )
+            return redirect("subscription_detail", pk=saved.pk)
+    return _render_subscription_form(request, form, base.subscriber, status=400, subscription=base)
+
+
+def _card_action(request, document, action, done_message) -> None:
+    """Run a card button's service; a refusal becomes an error message on the card."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+    else:
+        messages.success(request, done_message % {"number": document.number})
+
+
+@cabinet_view
+def subscription_post(request, pk):
+    base = _base(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        base,
+        lambda: services.subscription_post(subscription=base, user=request.user),
+        _("Подписка на тариф № %(number)s проведена."),
+    )
+    return redirect("subscription_detail", pk=base.pk)
+
+
+@cabinet_view
+def subscription_unpost(request, pk):
+    base = _base(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        base,
+        lambda: services.subscription_unpost(subscription=base, user=request.user),
+        _("Проведение подписки на тариф № %(number)s отменено."),
+    )
+    return redirect("subscription_detail", pk=base.pk)
+
+
+@cabinet_view
+def subscription_delete(request, pk):
+    base = _base(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    if request.POST.get("confirm") != "yes":
+        return _render_confirm_delete(request, base, _base_url(base))
+    try:
+        services.subscription_delete(subscription=base, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+        return redirect("subscription_detail", pk=base.pk)
+    messages.success(
+        request, _("Черновик подписки на тариф № %(number)s удален.") % {"number": base.number}
+    )
+    return redirect("subscriber_subscriptions", pk=base.subscriber_id)
+
+
+def _render_confirm_delete(request, document, cancel_url):
+    return render(
+        request,
+        "subscriptions/document_confirm_delete.html",
+        {"document": document, "cancel_url": cancel_url},
+    )
+
+
+# --- Extension subscription ------------------------------------------------------
+
+
+def _initial_start(request):
+    """A start chosen by the «Рекомендуемая дата» link (the no-JS way)."""
+    return _parse_date(request.GET.get("starts_on", ""))
+
+
+@cabinet_view(write=True)
+def extension_create(request, pk):
+    base = _base(request, pk)
+    today = timezone.localdate()
+    instance = ExtensionSubscription(subscription=base)
+    if request.method != "POST":
+        form = ExtensionForm(instance=instance, today=today, starts_on=_initial_start(request))
+        return _render_extension_form(request, form, base)
+
+    if (replayed := _replayed(ExtensionSubscription, request, subscription=base)) is not None:
+        return _after_extension_saved(request, replayed)
+    posting = request.POST.get("action") == "post"
+    if posting:
+        # Set before validation, so clean() checks what posting requires (R6, R7).
+        instance.status = Status.POSTED
+    form = ExtensionForm(request.POST, instance=instance, today=today)
+    if form.is_valid():
+        try:
+            saved = services.extension_save(
+                extension=form.instance,
+                user=request.user,
+                post=posting,
+                request_token=_token(form),
+            )
+        except ValidationError as error:
+            # A twin request may have written the document meanwhile.
+            replayed = _replayed(ExtensionSubscription, request, subscription=base)
+            if replayed is not None:
+                return _after_extension_saved(request, replayed)
+            form.add_error(None, error)
+        else:
+            if saved.subscription_id == base.pk:
+                return _after_extension_saved(request, saved)
+            # A token replayed from another base's form: nothing was written here.
+            form.add_error(None, _("Форма устарела: откройте её заново."))
+    return _render_extension_form(request, form, base, status=400)
+
+
+def _after_extension_saved(request, extension):
+    if extension.is_posted:
+        messages.success(
+            request,
+            _("Подписка на расширение тарифа № %(number)s проведена.")
+            % {"number": extension.number},
+        )
+        url = reverse("subscription_detail", args=[extension.subscription_id])
+        return redirect(f"{url}?new={extension.pk}#extensions")
+    messages.success(
+        request,
+        _("Подписка на расширение тарифа № %(number)s записана (черновик).")
+        % {"number": extension.number},
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+def _render_extension_form(request, form, base, status=200, extension=None):
+    return render(
+        request,
+        "subscriptions/extension_form.html",
+        {
+            "form": form,
+            "subscription": base,
+            "subscriber": base.subscriber,
+            "extension": extension,
+            "form_data": form.js_data(),
+        },
+        status=status,
+    )
+
+
+@cabinet_view
+def extension_detail(request, pk):
+    extension = _extension(request, pk, related=("created_by", "posted_by"))
+    return render(
+        request,
+        "subscriptions/extension_detail.html",
+        {
+            "extension": extension,
+            "subscription": extension.subscription,
+            "subscriber": extension.subscription.subscriber,
+            "history": document_history(extension, EXTENSION_FIELDS),
+            "can_write": request.membership.can_write,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@cabinet_view(write=True)
+def extension_edit(request, pk):
+    extension = _extension(request, pk)
+    base = extension.subscription
+    if extension.is_posted:
+        messages.error(
+            request, _("Проведенное расширение не изменяют: сначала отмените проведение.")
+        )
+        return redirect("extension_detail", pk=extension.pk)
+    today = timezone.localdate()
+    if request.method != "POST":
+        form = ExtensionForm(instance=extension, today=today, starts_on=_initial_start(request))
+        return _render_extension_form(request, form, base, extension=extension)
+    posting = request.POST.get("action") == "post"
+    if posting:
+        extension.status = Status.POSTED
+    form = ExtensionForm(request.POST, instance=extension, today=today)
+    if form.is_valid():
+        try:
+            saved = services.extension_save(
+                extension=form.instance, user=request.user, post=posting
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _after_extension_saved(request, saved)
+    extension.status = Status.DRAFT
+    return _render_extension_form(request, form, base, status=400, extension=extension)
+
+
+@cabinet_view
+def extension_post(request, pk):
+    extension = _extension(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        extension,
+        lambda: services.extension_post(extension=extension, user=request.user),
+        _("Подписка на расширение тарифа № %(number)s проведена."),
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+@cabinet_view
+def extension_unpost(request, pk):
+    extension = _extension(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        extension,
+        lambda: services.extension_unpost(extension=extension, user=request.user),
+        _("Проведение подписки на расширение тарифа № %(number)s отменено."),
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+@cabinet_view
+def extension_delete(request, pk):
+    extension = _extension(request, pk)
+    if (response := _post_only(request)) is not None:
+        return response
+    if request.POST.get("confirm") != "yes":
+        return _render_confirm_delete(request, extension, _extension_url(extension))
+    try:
+        services.extension_delete(extension=extension, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+        return redirect("extension_detail", pk=extension.pk)
+    messages.success(
+        request,
+        _("Черновик подписки на расширение тарифа № %(number)s удален.")
+        % {"number": extension.number},
+    )
+    url = reverse("subscription_detail", args=[extension.subscription_id])
+    return redirect(f"{url}#extensions")
