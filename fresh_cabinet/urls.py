@@ -12,6 +12,8 @@ urlpatterns = [
     path("health/", ops_views.health, name="health"),
     path("", include("subscribers.urls")),
     path("", include("subscriptions.urls")),
+    path("api/", include("api.urls")),
+    path("api-tokens/", include("api.urls_cabinet")),
 ]
 
 handler400 = "ops.views.bad_request"

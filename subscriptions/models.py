@@ -12,6 +12,12 @@ from simple_history.models import HistoricalRecords
 
 from . import rules
 from .periods import DAYS_PER_UNIT, MONTHS_PER_UNIT, Periodicity, describe_period, period_end
+from .validators import (
+    REMINDER_DAYS_REGEX,
+    normalize_reminder_days,
+    parse_reminder_days,
+    validate_reminder_days,
+)
 
 # The database-wide bound of R8; each extension tariff sets its own, lower maximum.
 QUANTITY_CEILING = 999
@@ -35,6 +41,10 @@ class Tariff(models.Model):
     A *base* tariff includes sessions and infobases; an *extension* tariff adds
     one resource (sessions or infobases), up to `max_quantity` per document,
     and is offered for a chosen set of base tariffs.
+
+    `reminder_days` lists how many days before a base subscription's end its
+    partner is reminded (stored normalized, largest first: «30,14,3»; empty:
+    no reminders).
     """
 
     class Kind(models.TextChoices):
@@ -79,6 +89,17 @@ class Tariff(models.Model):
     )
     is_active = models.BooleanField(_("действует"), default=True)
     description = models.TextField(_("описание"), blank=True)
+    reminder_days = models.CharField(
+        _("напоминать за, дней"),
+        max_length=64,
+        blank=True,
+        default="30,14,3",
+        validators=[validate_reminder_days],
+        help_text=_(
+            "За сколько дней до окончания подписки на тариф напомнить партнеру, через запятую "
+            "(например, «30,14,3»); пусто — не напоминать."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -101,6 +122,14 @@ class Tariff(models.Model):
                     "у тарифа расширения они обязательны."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(reminder_days__regex=REMINDER_DAYS_REGEX),
+                name="subscriptions_tariff_reminder_days_format",
+                violation_error_code="reminder_days_format",
+                violation_error_message=_(
+                    "Пороги напоминаний — целые числа дней через запятую, например «30,14,3»."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -110,7 +139,21 @@ class Tariff(models.Model):
     def is_extension(self) -> bool:
         return self.kind == self.Kind.EXTENSION
 
+    @property
+    def reminder_thresholds(self) -> tuple[int, ...]:
+        """The reminder thresholds in days, largest first; () when none or unreadable."""
+        try:
+            return parse_reminder_days(self.reminder_days)
+        except ValueError:
+            return ()
+
+    def save(self, *args, **kwargs):
+        self.reminder_days = normalize_reminder_days(self.reminder_days)
+        super().save(*args, **kwargs)
+
     def clean(self):
+        # Normalized before the constraints are validated: «30, 14, 3» is accepted.
+        self.reminder_days = normalize_reminder_days(self.reminder_days)
         errors = {}
         if self.kind == self.Kind.EXTENSION:
             if not self.resource:
@@ -412,7 +455,8 @@ class Subscription(SubscriptionDocument):
 
     def __str__(self):
         return (
-            f"№ {self.number} {self.tariff} ({rules.fmt(self.starts_on)}–{rules.fmt(self.ends_on)})"
+            f"№ {self.number} {self.subscriber} — {self.tariff} "
+            f"({rules.fmt(self.starts_on)}–{rules.fmt(self.ends_on)})"
         )
 
     @property
@@ -672,3 +716,48 @@ class ExtensionSubscription(SubscriptionDocument):
                     errors.setdefault(field, error)
         if errors:
             raise ValidationError(errors)
+
+
+class ReminderSent(models.Model):
+    """A reminder mail about a base subscription's end, sent at one threshold.
+
+    At most one row per (subscription, threshold): `send_reminders` inserts the
+    row before it sends, in the same transaction, and mails only what it could
+    insert — so a second run, or two runs at once, never mail twice, and a
+    failed send leaves no row, so the next run tries again.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("подписка на тариф"),
+    )
+    threshold_days = models.PositiveSmallIntegerField(
+        _("порог, дней до окончания"), validators=[MinValueValidator(1)]
+    )
+    ends_on = models.DateField(
+        _("действует по"), help_text=_("Дата окончания подписки, о которой напомнили.")
+    )
+    recipients = models.TextField(_("получатели"), blank=True)
+    sent_at = models.DateTimeField(_("отправлено"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("отправленное напоминание")
+        verbose_name_plural = _("отправленные напоминания")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "threshold_days"],
+                name="subscriptions_remindersent_once_per_threshold",
+                violation_error_message=_("Об этой подписке на этом пороге уже напомнили."),
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_days__gte=1),
+                name="subscriptions_remindersent_threshold_positive",
+                violation_error_code="threshold_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subscription.number}: за {self.threshold_days} дн."
