@@ -3,7 +3,7 @@ from .access import membership_of
 # Which item of the layout's navigation a page belongs to, by URL name; pages
 # not named here (a subscriber, its subscriptions, a document) are reached
 # from «Обслуживаемые абоненты».
-_NAV_SECTIONS = {"home": "home", "subscription_list": "subscriptions"}
+_NAV_SECTIONS = {"home": "home", "subscription_list": "subscriptions", "api_tokens": "api"}
 
 
 def cabinet(request):

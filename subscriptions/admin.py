@@ -327,6 +327,7 @@ class TariffAdminForm(forms.ModelForm):
             "resource",
             "max_quantity",
             "offered_for",
+            "reminder_days",
         ]
 
     def clean(self):
@@ -403,7 +404,7 @@ class TariffAdmin(SimpleHistoryAdmin):
     search_fields = ["name"]
     filter_horizontal = ["offered_for"]
     fieldsets = [
-        (_("Тариф"), {"fields": ["name", "kind", "is_active", "description"]}),
+        (_("Тариф"), {"fields": ["name", "kind", "is_active", "description", "reminder_days"]}),
         (_("Основной тариф: что включено"), {"fields": ["sessions", "infobases"]}),
         (
             _("Тариф расширения: что добавляет и к каким тарифам"),
