@@ -1,0 +1,699 @@
+"""The in-process benchmark: pages, admin change lists, limits and posting.
+
+    python -m benchmarks.run --scale small|large [--repeat N] [--json PATH]
+                             [--only pages,admin,limits,posting] [--posts N]
+
+Runs on the database in DATABASE_URL and generates the scale's data there first
+when it is not present (`benchmarks.generate`). Prints one table per part and
+writes the same figures as JSON (default `benchmarks/results/<vendor>-<scale>.json`).
+
+- Pages: Django's test Client in this process, logged in as `bench_operator`
+  (the admin as `bench_admin`). Server time is `time.perf_counter()` around
+  `client.get()`: URL resolution, middleware, view, queries, template — no
+  network and no browser. Queries are counted with `CaptureQueriesContext` on
+  the warm-up requests (they must agree); the timed requests run without the
+  debug cursor, with DEBUG=False.
+- Admin: our change lists against a stock ModelAdmin with the same
+  `list_display` on a separate AdminSite (`benchmarks/stock_admin.py`).
+- Limits: `selectors.limits_for_subscribers()` for every subscriber against the
+  same sums as one hand-written SQL query; both must give the same result.
+- Posting: `services.extension_save(post=True)` by one client, by two threads on
+  one base and by two threads on two bases; each thread has its own database
+  connection. What it posted is deleted afterwards.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.template import TemplateDoesNotExist
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from benchmarks import generate as gen
+from subscribers.models import ServiceOrganization, Subscriber
+from subscriptions import services
+from subscriptions.models import ExtensionSubscription, Status, Subscription
+from subscriptions.periods import Periodicity, period_end
+from subscriptions.selectors import Limits, limits_for_subscribers
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# whitenoise warns once per process when collectstatic has not been run; pages do not need it.
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+WARMUPS = 3
+PAGE_BUDGET_S = 60.0  # per page: past it, fewer timed requests (the row's `n` says how many)
+PARTS = ("pages", "admin", "limits", "posting")
+# Exceptions that mean "this page is not built yet" rather than "it is broken".
+MISSING = (NoReverseMatch, ImportError, AttributeError, TemplateDoesNotExist)
+
+
+def percentile(values, q: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def bench_settings():
+    """DEBUG=False (no query log) and the test Client's host allowed."""
+    return override_settings(
+        DEBUG=False,
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        SECURE_SSL_REDIRECT=False,
+    )
+
+
+# --- What to look at ------------------------------------------------------------
+
+
+class Targets:
+    """The objects the pages open: the worst cases of the operator's organization."""
+
+    def __init__(self, today: datetime.date):
+        self.today = today
+        self.organization = ServiceOrganization.objects.get(name=f"{gen.ORGANIZATION_PREFIX}000")
+        in_org = Subscriber.objects.filter(organization=self.organization)
+        # The subscriber with the most documents: its card and «Подписка» window are the longest.
+        self.subscriber = (
+            in_org.annotate(
+                bases=Count("subscriptions", distinct=True),
+                extensions=Count("subscriptions__extensions", distinct=True),
+            )
+            .order_by(F("bases").desc(), F("extensions").desc(), "pk")
+            .first()
+        )
+        bases = Subscription.objects.filter(subscriber__organization=self.organization)
+        # The base with the most extensions: the longest «Подписки на расширения» tab.
+        self.base = bases.annotate(n=Count("extensions")).order_by("-n", "pk").first()
+        # Bases that take a one-month extension from today: the form and posting.
+        room = period_end(today, Periodicity.MONTH, 1)
+        self.bases_with_room = list(
+            bases.filter(status=Status.POSTED, starts_on__lte=today, ends_on__gte=room).order_by(
+                "-ends_on", "pk"
+            )[:50]
+        )
+        catalog = gen.ensure_tariffs()
+        self.standard = next(t for t, _ in catalog.bases if t.name == "Стандарт")
+        self.session_tariff, periods = catalog.extensions[0]
+        self.session_period = periods[1]
+        self.operator = get_user_model().objects.get(username=gen.OPERATOR_USERNAME)
+        self.admin = get_user_model().objects.get(username=gen.ADMIN_USERNAME)
+        self.subscriber_documents = self.subscriber.bases + self.subscriber.extensions
+        self.base_extensions = self.base.n
+
+    def pages(self):
+        """(name, url name, args, query) of every cabinet page measured."""
+        day = self.today.strftime("%d.%m.%Y")
+        room_base = self.bases_with_room[0].pk
+        return [
+            ("Личный кабинет", "home", [], {}),
+            ("Обслуживаемые абоненты, стр. 1", "subscriber_list", [], {}),
+            ("Обслуживаемые абоненты: «ТОО», стр. 10", "subscriber_list", [], {
+                "q": "ТОО", "page": 10}),
+            ("Обслуживаемые абоненты: по сеансам ↓", "subscriber_list", [], {
+                "sort": "-sessions"}),
+            ("Абонент (карточка)", "subscriber_detail", [self.subscriber.pk], {}),
+            ("Подписка (окно абонента)", "subscriber_subscriptions", [self.subscriber.pk], {}),
+            ("Подписка на тариф (карточка)", "subscription_detail", [self.base.pk], {}),
+            ("Подписка (создание), форма", "extension_create", [room_base], {}),
+            ("Подписки обслуживаемых абонентов", "subscription_list", [], {}),
+            ("… тариф «Стандарт»", "subscription_list", [], {"tariff": self.standard.pk}),
+            ("… состояние «Проведена»", "subscription_list", [], {"status": "posted"}),
+            ("… действуют на сегодня", "subscription_list", [], {"active_on": day}),
+            ("… заканчиваются в течение 30 дней", "subscription_list", [], {"ends_within": 30}),
+        ]  # fmt: skip
+
+
+# --- Pages ------------------------------------------------------------------------
+
+
+def measure(client: Client, name: str, url_name: str, args, query, repeat: int) -> dict:
+    row = {"name": name, "url_name": url_name, "path": None, "query": query}
+    try:
+        path = reverse(url_name, args=args)
+        row["path"] = path
+        counts = []
+        page_started = time.perf_counter()
+        for _ in range(WARMUPS):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path, query)
+            counts.append(len(captured.captured_queries))
+            if time.perf_counter() - page_started > PAGE_BUDGET_S / 3:
+                break
+        row["http_status"] = response.status_code
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get(path, query)
+            times.append(time.perf_counter() - started)
+            if time.perf_counter() - page_started > PAGE_BUDGET_S:
+                break  # a pathological page (e.g. a stock list on SQLite) is measured fewer times
+    except MISSING as exc:
+        row.update(status="missing", detail=f"{type(exc).__name__}: {exc}"[:200])
+        progress(row)
+        return row
+    except Exception as exc:  # a broken page is a result too, not the end of the run
+        row.update(status="error", detail=f"{type(exc).__name__}: {exc}"[:200])
+        progress(row)
+        return row
+    row.update(
+        status="ok" if response.status_code == 200 else f"HTTP {response.status_code}",
+        queries=counts[-1],
+        queries_stable=len(set(counts)) == 1,
+        p50_ms=ms(percentile(times, 50)),
+        p95_ms=ms(percentile(times, 95)),
+        mean_ms=ms(statistics.fmean(times)),
+        n=len(times),
+    )
+    progress(row)
+    return row
+
+
+def progress(row: dict) -> None:
+    """One line per measured page on stderr, so a long run shows where it is."""
+    figure = f"{row['p50_ms']} ms" if "p50_ms" in row else row.get("status")
+    print(f"  {row['name']}: {figure}", file=sys.stderr, flush=True)
+
+
+def bench_pages(targets: Targets, repeat: int) -> list[dict]:
+    client = Client()
+    client.force_login(targets.operator)
+    with bench_settings():
+        return [measure(client, *page, repeat) for page in targets.pages()]
+
+
+def bench_admin(targets: Targets, repeat: int) -> list[dict]:
+    client = Client()
+    client.force_login(targets.admin)
+    rows = []
+    with bench_settings(), override_settings(ROOT_URLCONF="benchmarks.urls"):
+        from benchmarks.stock_admin import MODELS
+
+        for model in MODELS:
+            opts = model._meta
+            url = f"{opts.app_label}_{opts.model_name}_changelist"
+            ours = measure(client, f"admin: {opts.verbose_name_plural}", f"admin:{url}", [], {},
+                           repeat)  # fmt: skip
+            stock = measure(client, f"stock: {opts.verbose_name_plural}",
+                            f"bench_stock_admin:{url}", [], {}, repeat)  # fmt: skip
+            ratio = None
+            if ours.get("p50_ms") and stock.get("p50_ms"):
+                ratio = round(stock["p50_ms"] / ours["p50_ms"], 2)
+            rows.append(
+                {
+                    "model": opts.model_name,
+                    "list_display": list(admin.site.get_model_admin(model).list_display),
+                    "ours": ours,
+                    "stock": stock,
+                    "stock_over_ours_p50": ratio,
+                }
+            )
+    return rows
+
+
+# --- Limits -----------------------------------------------------------------------
+
+
+def raw_limits_sql() -> str:
+    """Today's sessions and infobases of every subscriber, as one hand-written query."""
+    t = {
+        "subscriber": Subscriber._meta.db_table,
+        "base": Subscription._meta.db_table,
+        "ext": ExtensionSubscription._meta.db_table,
+        "tariff": Subscription._meta.get_field("tariff").related_model._meta.db_table,
+    }
+    return f"""
+        SELECT s.id,
+               COALESCE(b.sessions, 0) + COALESCE(e.sessions, 0),
+               COALESCE(b.infobases, 0) + COALESCE(e.infobases, 0)
+        FROM {t["subscriber"]} s
+        LEFT JOIN (
+            SELECT sub.subscriber_id,
+                   SUM(t.sessions) AS sessions,
+                   SUM(t.infobases) AS infobases
+            FROM {t["base"]} sub
+            JOIN {t["tariff"]} t ON t.id = sub.tariff_id
+            WHERE sub.status = 'posted' AND sub.starts_on <= %s AND sub.ends_on >= %s
+            GROUP BY sub.subscriber_id
+        ) b ON b.subscriber_id = s.id
+        LEFT JOIN (
+            SELECT sub.subscriber_id,
+                   SUM(CASE WHEN t.resource = 'sessions' THEN x.quantity ELSE 0 END) AS sessions,
+                   SUM(CASE WHEN t.resource = 'infobases' THEN x.quantity ELSE 0 END) AS infobases
+            FROM {t["ext"]} x
+            JOIN {t["base"]} sub ON sub.id = x.subscription_id
+            JOIN {t["tariff"]} t ON t.id = x.tariff_id
+            WHERE x.status = 'posted' AND x.starts_on <= %s AND x.ends_on >= %s
+            GROUP BY sub.subscriber_id
+        ) e ON e.subscriber_id = s.id
+    """
+
+
+def raw_limits(day: datetime.date) -> dict[int, Limits]:
+    value = connection.ops.adapt_datefield_value(day)
+    with connection.cursor() as cursor:
+        cursor.execute(raw_limits_sql(), [value] * 4)
+        rows = cursor.fetchall()
+    return {pk: Limits(int(sessions), int(infobases)) for pk, sessions, infobases in rows}
+
+
+def bench_limits(day: datetime.date, repeat: int) -> dict:
+    selector_times, raw_times = [], []
+    for attempt in range(repeat + 1):  # the first round warms both up
+        started = time.perf_counter()
+        by_selector = limits_for_subscribers(Subscriber.objects.all(), day)
+        selector_time = time.perf_counter() - started
+        started = time.perf_counter()
+        by_raw = raw_limits(day)
+        raw_time = time.perf_counter() - started
+        if by_selector != by_raw:
+            differing = [pk for pk in by_raw if by_selector.get(pk) != by_raw[pk]][:5]
+            raise AssertionError(f"limits differ from the raw SQL for subscribers {differing}")
+        if attempt:
+            selector_times.append(selector_time)
+            raw_times.append(raw_time)
+    with CaptureQueriesContext(connection) as captured:
+        limits_for_subscribers(Subscriber.objects.all(), day)
+    selector_p50, raw_p50 = percentile(selector_times, 50), percentile(raw_times, 50)
+    return {
+        "subscribers": len(by_raw),
+        "with_sessions": sum(1 for limits in by_raw.values() if limits.sessions),
+        "selector_queries": len(captured.captured_queries),
+        "selector_p50_ms": ms(selector_p50),
+        "selector_p95_ms": ms(percentile(selector_times, 95)),
+        "raw_p50_ms": ms(raw_p50),
+        "raw_p95_ms": ms(percentile(raw_times, 95)),
+        "selector_over_raw_p50": round(selector_p50 / raw_p50, 2),
+        "identical": True,
+        "n": repeat,
+    }
+
+
+# --- Posting ----------------------------------------------------------------------
+
+
+def _post_many(base_pk, count, targets: Targets, barrier, latencies, refused, created):
+    try:
+        barrier.wait()
+        for _ in range(count):
+            extension = ExtensionSubscription(
+                subscription_id=base_pk,
+                tariff=targets.session_tariff,
+                period=targets.session_period,
+                starts_on=timezone.localdate(),
+                quantity=1,
+            )
+            started = time.perf_counter()
+            try:
+                saved = services.extension_save(
+                    extension=extension, user=targets.operator, post=True
+                )
+            except ValidationError:
+                refused.append(1)
+            else:
+                created.append(saved.pk)
+            latencies.append(time.perf_counter() - started)
+    finally:
+        connection.close()  # each thread had its own connection
+
+
+def run_posting(name: str, plan, targets: Targets, created: list) -> dict:
+    """`plan`: one (base pk, posts) per client thread, all started at once."""
+    latencies, refused = [], []
+    barrier = threading.Barrier(len(plan) + 1)
+    threads = [
+        threading.Thread(
+            target=_post_many, args=(base_pk, count, targets, barrier, latencies, refused, created)
+        )
+        for base_pk, count in plan
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    posts = len(latencies) - len(refused)
+    return {
+        "name": name,
+        "clients": len(plan),
+        "bases": len({base for base, _ in plan}),
+        "posts": posts,
+        "refused": len(refused),
+        "posts_per_s": round(posts / wall, 1),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "wall_s": round(wall, 2),
+    }
+
+
+def delete_documents(model, pks) -> None:
+    pks = list(pks)
+    for first in range(0, len(pks), 500):
+        chunk = pks[first : first + 500]
+        marks = ", ".join(["%s"] * len(chunk))
+        with transaction.atomic(), connection.cursor() as cursor:
+            gen._delete_where(cursor, model, f"id IN ({marks})", chunk, {})
+
+
+def bench_posting(targets: Targets, posts: int) -> list[dict]:
+    if len(targets.bases_with_room) < 2:
+        return [{"name": "posting", "status": "missing", "detail": "no two bases with room"}]
+    first, second = (base.pk for base in targets.bases_with_room[:2])
+    half = max(1, posts // 2)
+    created: list[int] = []
+    try:
+        # One post under the query counter first (it also warms the code paths up).
+        extension = ExtensionSubscription(
+            subscription_id=first,
+            tariff=targets.session_tariff,
+            period=targets.session_period,
+            starts_on=targets.today,
+            quantity=1,
+        )
+        with CaptureQueriesContext(connection) as captured:
+            services.extension_save(extension=extension, user=targets.operator, post=True)
+        created.append(extension.pk)
+        queries = len(captured.captured_queries)
+        rows = [
+            run_posting("один клиент", [(first, posts)], targets, created),
+            run_posting(
+                "два клиента, одна подписка", [(first, half), (first, half)], targets, created
+            ),  # fmt: skip
+            run_posting(
+                "два клиента, разные подписки", [(first, half), (second, half)], targets, created
+            ),  # fmt: skip
+        ]
+    finally:
+        delete_documents(ExtensionSubscription, created)
+    for row in rows:
+        row["queries_per_post"] = queries
+    return rows
+
+
+# --- Report -----------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            database = f"PostgreSQL {cursor.fetchone()[0]}"
+    else:
+        import sqlite3
+
+        database = f"SQLite {sqlite3.sqlite_version}"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": database,
+    }
+
+
+def data_counts(targets: Targets) -> dict:
+    return {
+        "organizations": ServiceOrganization.objects.count(),
+        "subscribers": Subscriber.objects.count(),
+        "bases": Subscription.objects.count(),
+        "extensions": ExtensionSubscription.objects.count(),
+        "operator_organization_subscribers": Subscriber.objects.filter(
+            organization=targets.organization
+        ).count(),
+        "card_subscriber_documents": targets.subscriber_documents,
+        "card_base_extensions": targets.base_extensions,
+    }
+
+
+def _table(headers, rows) -> str:
+    cells = [[str(c) for c in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for index, row in enumerate(cells):
+        line = " | ".join(
+            cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+        )
+        lines.append(f"| {line} |")
+        if index == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def _page_cells(row: dict, repeat: int) -> list:
+    if row.get("status") in ("missing", "error"):
+        return [row["name"], row["status"], "", "", "", ""]
+    versus = f"{row['p50_vs_small']:.2f}×" if row.get("p50_vs_small") else ""
+    queries = row["queries"] if row["queries_stable"] else f"{row['queries']} (varies)"
+    notes = [] if row["status"] == "ok" else [row["status"]]
+    if row["n"] < repeat:
+        notes.append(f"n={row['n']}")
+    return [row["name"], queries, row["p50_ms"], row["p95_ms"], versus, ", ".join(notes)]
+
+
+def render(result: dict) -> str:
+    meta = result["meta"]
+    out = [
+        f"Fresh Cabinet benchmark — scale {meta['scale']}, {meta['machine']['database']}, "
+        f"{meta['machine']['cores']} cores ({meta['machine']['cpu']}), "
+        f"{meta['started_at']}",
+        "data: " + ", ".join(f"{k} {v}" for k, v in meta["data"].items()),
+        "",
+    ]
+    if "pages" in result:
+        out.append(
+            f"Cabinet pages (in-process, {meta['repeat']} requests after {WARMUPS} warm-ups)"
+        )
+        out.append(
+            _table(
+                ["page", "queries", "p50 ms", "p95 ms", "p50 vs small", "note"],
+                [_page_cells(row, meta["repeat"]) for row in result["pages"]],
+            )
+        )
+        out.append("")
+    if "admin" in result:
+        out.append("Admin change lists: ours vs a stock ModelAdmin with the same list_display")
+        rows = []
+        for row in result["admin"]:
+            ours, stock = row["ours"], row["stock"]
+            ratio = row["stock_over_ours_p50"]
+            rows.append(
+                [
+                    row["model"],
+                    ours.get("queries", ours.get("status")),
+                    ours.get("p50_ms"),
+                    ours.get("p95_ms"),
+                    stock.get("queries", stock.get("status")),
+                    stock.get("p50_ms"),
+                    stock.get("p95_ms"),
+                    f"{ratio}×" if ratio else "",
+                ]
+            )
+        out.append(
+            _table(
+                [
+                    "change list",
+                    "ours q",
+                    "ours p50",
+                    "ours p95",
+                    "stock q",
+                    "stock p50",
+                    "stock p95",
+                    "stock/ours",
+                ],  # fmt: skip
+                rows,
+            )
+        )
+        out.append("")
+    if "limits" in result:
+        lim = result["limits"]
+        out.append(
+            f"Today's limits of all {lim['subscribers']} subscribers "
+            f"({lim['n']} rounds, results identical)"
+        )
+        out.append(
+            _table(
+                ["query", "queries", "p50 ms", "p95 ms"],
+                [
+                    [
+                        "limits_for_subscribers()",
+                        lim["selector_queries"],
+                        lim["selector_p50_ms"],
+                        lim["selector_p95_ms"],
+                    ],
+                    ["raw SQL (cursor)", 1, lim["raw_p50_ms"], lim["raw_p95_ms"]],
+                    ["ratio selector / raw", "", f"{lim['selector_over_raw_p50']}×", ""],
+                ],  # fmt: skip
+            )
+        )
+        out.append("")
+    if "posting" in result:
+        out.append("Posting extensions (services.extension_save(post=True))")
+        out.append(
+            _table(
+                ["scenario", "posts", "refused", "posts/s", "p50 ms", "p95 ms", "queries/post"],
+                [
+                    [
+                        r["name"],
+                        r.get("posts"),
+                        r.get("refused"),
+                        r.get("posts_per_s"),
+                        r.get("p50_ms"),
+                        r.get("p95_ms"),
+                        r.get("queries_per_post"),
+                    ]
+                    for r in result["posting"]
+                ],  # fmt: skip
+            )
+        )
+        out.append("")
+    if result.get("targets"):
+        missed = [t for t in result["targets"] if not t["met"]]
+        out.append(
+            f"Targets of issue 5: {len(result['targets']) - len(missed)} met, {len(missed)} missed"
+        )
+        for t in missed:
+            out.append(f"  missed: {t['target']} — {t['subject']}: {t['figure']}")
+        out.append("")
+    return "\n".join(out)
+
+
+def compare_with_small(result: dict, small: dict) -> None:
+    """Add each page's p50 ratio and query count at scale small (from its JSON)."""
+    rows = list(result.get("pages", []))
+    before = {r["name"]: r for r in small.get("pages", [])}
+    for row in result.get("admin", []):
+        rows += [row["ours"]]
+    for row in small.get("admin", []):
+        before[row["ours"]["name"]] = row["ours"]
+    for row in rows:
+        then = before.get(row["name"], {})
+        if then.get("p50_ms") and row.get("p50_ms"):
+            row["p50_vs_small"] = round(row["p50_ms"] / then["p50_ms"], 2)
+            row["queries_small"] = then.get("queries")
+
+
+def check_targets(result: dict) -> list[dict]:
+    """Issue 5's targets, each met or missed, with the figure."""
+    checks = []
+
+    def check(target, subject, figure, met):
+        checks.append({"target": target, "subject": subject, "figure": figure, "met": met})
+
+    for row in result.get("pages", []):
+        if row.get("status") != "ok":
+            check("page works", row["name"], row.get("status"), False)
+            continue
+        check("cabinet p95 < 100 ms", row["name"], f"{row['p95_ms']} ms", row["p95_ms"] < 100)
+        if "p50_vs_small" in row:
+            check("p50 ≤ 1.5 × small", row["name"], f"{row['p50_vs_small']}×",
+                  row["p50_vs_small"] <= 1.5)  # fmt: skip
+            check("queries as at small", row["name"], f"{row['queries']} / {row['queries_small']}",
+                  row["queries"] == row["queries_small"])  # fmt: skip
+    for row in result.get("admin", []):
+        ours = row["ours"]
+        if "p50_vs_small" in ours:
+            check("p50 ≤ 1.5 × small", ours["name"], f"{ours['p50_vs_small']}×",
+                  ours["p50_vs_small"] <= 1.5)  # fmt: skip
+            check("queries as at small", ours["name"],
+                  f"{ours['queries']} / {ours['queries_small']}",
+                  ours["queries"] == ours["queries_small"])  # fmt: skip
+        ratio = row["stock_over_ours_p50"]
+        check(
+            "admin ≥ 5 × faster than stock", row["model"], f"{ratio}×", bool(ratio and ratio >= 5)
+        )
+    if "limits" in result:
+        ratio = result["limits"]["selector_over_raw_p50"]
+        check("limits ≤ 1.5 × raw SQL", "limits_for_subscribers", f"{ratio}×", ratio <= 1.5)
+    for row in result.get("posting", []):
+        if "p95_ms" in row:
+            check("posting p95 < 50 ms", row["name"], f"{row['p95_ms']} ms", row["p95_ms"] < 50)
+    return checks
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(gen.SCALES), default="small")
+    parser.add_argument("--repeat", type=int, default=30, help="timed requests per page")
+    parser.add_argument("--limits-repeat", type=int, default=5, help="rounds of the limits query")
+    parser.add_argument("--posts", type=int, default=200, help="posts per posting scenario")
+    parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
+    parser.add_argument("--json", type=Path, help="where to write the figures")
+    parser.add_argument("--password", default=gen.DEFAULT_PASSWORD)
+    args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
+
+    gen.ensure(args.scale, password=args.password)
+    today = timezone.localdate()
+    targets = Targets(today)
+    result = {
+        "meta": {
+            "scale": args.scale,
+            "vendor": connection.vendor,
+            "started_at": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+            "today": today.isoformat(),
+            "repeat": args.repeat,
+            "command": "python -m benchmarks.run "
+            + " ".join(sys.argv[1:] if argv is None else argv),
+            "machine": machine(),
+            "data": data_counts(targets),
+        }
+    }
+    if "pages" in parts:
+        result["pages"] = bench_pages(targets, args.repeat)
+    if "admin" in parts:
+        result["admin"] = bench_admin(targets, args.repeat)
+    small = RESULTS_DIR / f"{connection.vendor}-small.json"
+    if args.scale != "small" and small.exists():
+        compare_with_small(result, json.loads(small.read_text()))
+    if "limits" in parts:
+        result["limits"] = bench_limits(today, args.limits_repeat)
+    if "posting" in parts:
+        result["posting"] = bench_posting(targets, args.posts)
+
+    result["targets"] = check_targets(result)
+    print(render(result))
+    path = args.json or RESULTS_DIR / f"{connection.vendor}-{args.scale}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n")
+    print(f"JSON: {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
