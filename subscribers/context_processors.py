@@ -3,7 +3,12 @@ from .access import membership_of
 # Which item of the layout's navigation a page belongs to, by URL name; pages
 # not named here (a subscriber, its subscriptions, a document) are reached
 # from «Обслуживаемые абоненты».
-_NAV_SECTIONS = {"home": "home", "subscription_list": "subscriptions", "api_tokens": "api"}
+_NAV_SECTIONS = {
+    "home": "home",
+    "subscription_list": "subscriptions",
+    "report_extensions_by_month": "reports",
+    "api_tokens": "api",
+}
 
 
 def cabinet(request):

@@ -26,7 +26,7 @@ from .models import (
     TariffPeriod,
     format_tenge,
 )
-from .periods import DAYS_PER_UNIT, MONTHS_PER_UNIT, Periodicity, add_months
+from .periods import DAYS_PER_UNIT, MONTHS_PER_UNIT, Periodicity, PeriodOutOfRange, add_months
 from .rules import fmt
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
@@ -129,6 +129,14 @@ class PeriodSelect(forms.Select):
             if period.pk in self.unavailable and str(period.pk) != str(self.keep_enabled):
                 option["attrs"]["disabled"] = True
         return option
+
+
+def end_or_none(period: TariffPeriod, starts_on: datetime.date) -> datetime.date | None:
+    """The last day of `period` from `starts_on`; None past the calendar's end."""
+    try:
+        return period.end_for(starts_on)
+    except PeriodOutOfRange:
+        return None
 
 
 def period_js(period: TariffPeriod) -> dict:
@@ -288,7 +296,7 @@ class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
     def ends_on(self):
         starts_on, period = self.value_of("starts_on"), self.value_of("period")
         if starts_on and period:
-            return period.end_for(starts_on)
+            return end_or_none(period, starts_on)
         return None
 
     def js_data(self) -> dict:
@@ -391,7 +399,11 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
     def unavailable_reason(self, period: TariffPeriod, starts_on) -> str | None:
         if starts_on is None:
             return None
-        ends_on = period.end_for(starts_on)
+        ends_on = end_or_none(period, starts_on)
+        if ends_on is None:
+            return gettext("недоступно: закончится позже окончания подписки %(base_ends_on)s") % {
+                "base_ends_on": fmt(self.base.ends_on)
+            }
         if ends_on > self.base.ends_on:
             return gettext(
                 "недоступно: закончится %(ends_on)s, позже окончания подписки %(base_ends_on)s"
@@ -422,7 +434,7 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
     def ends_on(self):
         starts_on, period = self.value_of("starts_on"), self.value_of("period")
         if starts_on and period:
-            return period.end_for(starts_on)
+            return end_or_none(period, starts_on)
         return None
 
     def total(self) -> Decimal | None:

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from . import rules
-from .periods import DAYS_PER_UNIT, MONTHS_PER_UNIT, Periodicity, describe_period, period_end
+from .periods import (
+    DAYS_PER_UNIT,
+    MONTHS_PER_UNIT,
+    Periodicity,
+    PeriodOutOfRange,
+    describe_period,
+    period_end,
+)
 from .validators import (
     REMINDER_DAYS_REGEX,
     normalize_reminder_days,
@@ -352,7 +359,20 @@ class SubscriptionDocument(models.Model):
     def compute_ends_on(self):
         """R3: `ends_on` always follows from `starts_on` and the period."""
         if self.starts_on and self.period_id:
-            self.ends_on = self.period.end_for(self.starts_on)
+            try:
+                self.ends_on = self.period.end_for(self.starts_on)
+            except PeriodOutOfRange as exc:
+                raise ValidationError(
+                    {
+                        "starts_on": ValidationError(
+                            _(
+                                "С этой даты период действия закончился бы позже 31.12.9999: "
+                                "выберите более раннюю дату начала."
+                            ),
+                            code="period_out_of_range",
+                        )
+                    }
+                ) from exc
 
     def clean_period(self, errors):
         if self.period_id and self.tariff_id and self.period.tariff_id != self.tariff_id:

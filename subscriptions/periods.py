@@ -69,12 +69,23 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month, min(day.day, last_day))
 
 
+class PeriodOutOfRange(ValueError):
+    """The period would end after the calendar's last day (31.12.9999)."""
+
+
 def period_start_after(starts_on: datetime.date, periodicity: str, count: int) -> datetime.date:
-    """The first day after the period that begins on `starts_on` («start + period»)."""
+    """The first day after the period that begins on `starts_on` («start + period»).
+
+    Raises PeriodOutOfRange when that day is past the calendar's end: a start
+    typed as 31.12.9999 must become a refusal, never a crash.
+    """
     periodicity = Periodicity(periodicity)
-    if periodicity in DAYS_PER_UNIT:
-        return starts_on + datetime.timedelta(days=DAYS_PER_UNIT[periodicity] * count)
-    return add_months(starts_on, MONTHS_PER_UNIT[periodicity] * count)
+    try:
+        if periodicity in DAYS_PER_UNIT:
+            return starts_on + datetime.timedelta(days=DAYS_PER_UNIT[periodicity] * count)
+        return add_months(starts_on, MONTHS_PER_UNIT[periodicity] * count)
+    except (OverflowError, ValueError) as exc:
+        raise PeriodOutOfRange(f"{starts_on} + {count} {periodicity}") from exc
 
 
 def period_end(starts_on: datetime.date, periodicity: str, count: int) -> datetime.date:

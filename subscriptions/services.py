@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from subscribers.models import Subscriber
 
-from .models import ExtensionSubscription, Status, Subscription
+from .models import ExtensionSubscription, Status, Subscription, TariffPeriod
+from .renewal import carried_extensions, carried_period, renewal_starts_on
 
 BUSY_CODE = "document_busy"
 logger = logging.getLogger(__name__)
@@ -202,6 +203,106 @@ def subscription_delete(*, subscription: Subscription, user) -> None:
             )
         _record(base, user, _("Удаление"))
         base.delete()
+
+
+def subscription_renew(
+    *,
+    subscription: Subscription,
+    period: TariffPeriod,
+    copy_extensions: bool,
+    user,
+    request_token: uuid.UUID | None = None,
+) -> Subscription:
+    """Renew a posted base («Продлить»): post its renewing subscription and, when
+    `copy_extensions`, a copy of each posted extension that ends with it.
+
+    One transaction: the renewal and every copy are posted, or nothing is —
+    a copy the rules refuse rolls the renewal back too. The same
+    `request_token` twice returns the renewal the first request made.
+    """
+    with _locked_transaction():
+        _lock_subscriber(subscription.subscriber_id)
+        base = _lock_base(subscription.pk)
+        existing = _existing_by_token(Subscription, request_token)
+        if existing is not None:
+            return existing
+        if not base.is_posted:
+            raise ValidationError(
+                _("Продлить можно только проведенную подписку: сначала проведите её."),
+                code="renew_not_posted",
+            )
+        renewed_by = base.renewals.filter(status=Status.POSTED).order_by("pk").first()
+        if renewed_by is not None:
+            raise ValidationError(
+                _("Подписка уже продлена: продлевающая подписка № %(number)s проведена."),
+                code="already_renewed",
+                params={"number": renewed_by.number},
+            )
+        posted_at = timezone.now()
+        renewal = Subscription(
+            subscriber=base.subscriber,
+            tariff=base.tariff,
+            period=period,
+            starts_on=renewal_starts_on(base),
+            renews=base,
+            status=Status.POSTED,
+            created_by=user,
+            posted_by=user,
+            posted_at=posted_at,
+            request_token=request_token,
+        )
+        _save_checked(renewal, user=user, reason=_("Продление"))
+        if copy_extensions:
+            # The base is locked: its extensions cannot change meanwhile.
+            for extension in carried_extensions(base):
+                periods = TariffPeriod.objects.filter(tariff=extension.tariff_id, is_active=True)
+                carried = carried_period(
+                    periods, starts_on=renewal.starts_on, ends_on=renewal.ends_on, like=period
+                )
+                _carry_extension(extension, renewal=renewal, period=carried, user=user)
+        return renewal
+
+
+def _carry_extension(extension, *, renewal, period, user) -> ExtensionSubscription:
+    """Post a copy of `extension` on `renewal`; a refusal names the extension."""
+    copy = ExtensionSubscription(
+        subscription=renewal,
+        tariff=extension.tariff,
+        period=period,
+        quantity=extension.quantity,
+        starts_on=renewal.starts_on,
+        created_by=user,
+    )
+    try:
+        if period is None:
+            raise ValidationError(
+                _("у тарифа нет периода, который поместился бы в продлевающую подписку."),
+                code="no_period_fits",
+            )
+        if not extension.tariff.is_active:
+            raise ValidationError(_("тариф больше не действует."), code="tariff_inactive")
+        _mark_posted(copy, user)
+        _save_checked(copy, user=user, reason=_("Перенос при продлении"))
+    except ValidationError as error:
+        raise ValidationError(
+            {
+                "copy_extensions": ValidationError(
+                    _(
+                        "Расширение № %(number)s («%(tariff)s» × %(quantity)s) не переносится: "
+                        "%(reason)s Продление не проведено; снимите флажок переноса или "
+                        "оформите расширения отдельно."
+                    ),
+                    code="carry_refused",
+                    params={
+                        "number": extension.number,
+                        "tariff": extension.tariff.name,
+                        "quantity": extension.quantity,
+                        "reason": " ".join(error.messages),
+                    },
+                )
+            }
+        ) from error
+    return copy
 
 
 # --- Extension subscriptions ------------------------------------------------

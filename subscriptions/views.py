@@ -12,19 +12,22 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from spreadsheets.export import requested_format
 from subscribers.access import cabinet_view
 from subscribers.models import Subscriber
 
-from . import services
+from . import exports, services
 from .forms import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
 from .history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from .models import ExtensionSubscription, Status, Subscription
+from .selectors import subscriber_window_rows
 from .timeline import build_timeline
 
 # --- Scoping --------------------------------------------------------------------
@@ -34,10 +37,12 @@ def _subscriber(request, pk) -> Subscriber:
     return get_object_or_404(Subscriber.objects.for_organization(request.organization), pk=pk)
 
 
-def _base(request, pk, *, related=()) -> Subscription:
+def _base(request, pk, *, related=(), annotations=None) -> Subscription:
     queryset = Subscription.objects.for_organization(request.organization).select_related(
         "subscriber", "tariff", "period", *related
     )
+    if annotations:
+        queryset = queryset.annotate(**annotations)
     return get_object_or_404(queryset, pk=pk)
 
 
@@ -103,31 +108,24 @@ def subscriber_subscriptions(request, pk):
     their extensions.
     """
     subscriber = _subscriber(request, pk)
-    bases = list(
-        Subscription.objects.filter(subscriber=subscriber)
-        .select_related("tariff", "period")
-        .order_by("-starts_on", "-pk")
-    )
-    extensions = (
-        ExtensionSubscription.objects.filter(subscription__subscriber=subscriber)
-        .select_related("tariff", "period")
-        .order_by("starts_on", "pk")
-    )
-    by_base = {}
-    for extension in extensions:
-        by_base.setdefault(extension.subscription_id, []).append(extension)
-    rows = []
-    for base in bases:
-        children = by_base.get(base.pk, [])
-        rows.append({"document": base, "is_base": True, "url": _base_url(base)})
-        rows.extend(
-            {"document": e, "is_base": False, "url": _extension_url(e), "base": base}
-            for e in children
-        )
     return render(
         request,
         "subscriptions/subscriber_subscriptions.html",
-        {"subscriber": subscriber, "rows": rows, "today": timezone.localdate()},
+        {
+            "subscriber": subscriber,
+            "rows": list(subscriber_window_rows(subscriber)),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@cabinet_view
+def subscriber_subscriptions_export(request, pk):
+    """The window «Подписка» as XLSX or CSV, rows in the page's order."""
+    subscriber = _subscriber(request, pk)
+    fmt = requested_format(request)
+    return exports.subscriber_subscriptions_response(
+        subscriber, today=timezone.localdate(), fmt=fmt
     )
 
 
@@ -202,7 +200,9 @@ def _render_subscription_form(request, form, subscriber, status=200, subscriptio
 
 @cabinet_view
 def subscription_detail(request, pk):
-    base = _base(request, pk, related=("created_by", "posted_by", "renews"))
+    base = _base(
+        request, pk, related=("created_by", "posted_by", "renews"), annotations=_renewed_by()
+    )
     today = timezone.localdate()
     extensions = list(
         base.extensions.select_related("tariff", "period").order_by("starts_on", "pk")
@@ -233,10 +233,22 @@ def subscription_detail(request, pk):
             "can_extend": can_write and not extension_blocker,
             "extension_blocker": extension_blocker,
             "can_delete": can_write and base.is_draft and not extensions,
+            "can_renew": can_write and base.is_posted and base.renewed_by_pk is None,
             "highlight": highlight,
             "today": today,
         },
     )
+
+
+def _renewed_by() -> dict:
+    """The posted renewal of a base (its pk and number), read with the base itself."""
+    renewals = Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED).order_by(
+        "pk"
+    )
+    return {
+        "renewed_by_pk": Subquery(renewals.values("pk")[:1]),
+        "renewed_by_number": Subquery(renewals.values("number")[:1]),
+    }
 
 
 @cabinet_view(write=True)

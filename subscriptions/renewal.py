@@ -1,0 +1,252 @@
+"""Renewal («Продлить»): what a renewing subscription is made of.
+
+A renewing subscription («Продлевающая») has the base's subscriber and tariff
+and starts the day after the base ends. The extensions that end with the base
+(posted, `ends_on` = the base's `ends_on`) may be carried onto it: the same
+tariff and quantity, starting with the renewal, for
+
+1. the extension tariff's offered period of the same length as the renewal's
+   (ending the same day), if there is one; otherwise
+2. the longest offered period that still ends inside the renewal.
+
+`services.subscription_renew` writes all of it in one transaction; the form
+here offers the choices and says beforehand what will be carried and for
+which period. The rules themselves stay in the models' `clean()`.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django import forms
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .forms import DocumentFormMixin, ListedModelChoiceField, period_js
+from .models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod, format_tenge
+from .rules import fmt
+
+
+def renewal_starts_on(base: Subscription) -> datetime.date:
+    return base.ends_on + datetime.timedelta(days=1)
+
+
+def posted_renewal(base: Subscription) -> Subscription | None:
+    """The posted subscription that already renews `base`, if any."""
+    return base.renewals.filter(status=Status.POSTED).order_by("pk").first()
+
+
+def carried_extensions(base: Subscription):
+    """The base's posted extensions that end with it: those a renewal may carry on."""
+    return (
+        base.extensions.filter(status=Status.POSTED, ends_on=base.ends_on)
+        .select_related("tariff", "period")
+        .annotate(
+            still_offered=Exists(
+                Tariff.offered_for.through.objects.filter(
+                    from_tariff=OuterRef("tariff_id"), to_tariff=base.tariff_id
+                )
+            )
+        )
+        .order_by("starts_on", "pk")
+    )
+
+
+def carried_period(
+    periods, *, starts_on: datetime.date, ends_on: datetime.date, like: TariffPeriod | None = None
+) -> TariffPeriod | None:
+    """The period a carried extension gets inside a renewal from `starts_on` to `ends_on`.
+
+    `periods`: the extension tariff's offered periods. The one that ends on
+    `ends_on` (preferring the renewal's own periodicity and count, `like`);
+    else the longest one that ends before it; None when none fits.
+    """
+    fitting = [(period.end_for(starts_on), period) for period in periods]
+    fitting = [(end, period) for end, period in fitting if end <= ends_on]
+    if not fitting:
+        return None
+
+    def preference(item):
+        end, period = item
+        same_unit = like is not None and (period.periodicity, period.count) == (
+            like.periodicity,
+            like.count,
+        )
+        return (end, same_unit, -period.pk)
+
+    return max(fitting, key=preference)[1]
+
+
+@dataclass(frozen=True)
+class CarryPlan:
+    """What renewing for one period would do with one extension."""
+
+    extension: ExtensionSubscription
+    period: TariffPeriod | None
+    starts_on: datetime.date
+    ends_on: datetime.date | None
+    renewal_ends_on: datetime.date
+    problem: str  # why it cannot be carried ("" when it can)
+
+    @property
+    def amount(self):
+        return self.period.price * self.extension.quantity if self.period else None
+
+    def describe(self) -> str:
+        if self.problem:
+            return gettext("не переносится: %(problem)s") % {"problem": self.problem}
+        text = gettext("на период «%(period)s», с %(starts_on)s по %(ends_on)s, %(amount)s") % {
+            "period": self.period.label,
+            "starts_on": fmt(self.starts_on),
+            "ends_on": fmt(self.ends_on),
+            "amount": format_tenge(self.amount),
+        }
+        if self.ends_on != self.renewal_ends_on:
+            text += gettext(
+                " — периода такой же длины, как продление, у тарифа нет; взят самый длинный, "
+                "который помещается в продлевающую подписку"
+            )
+        return text
+
+
+def carry_plan(
+    extension: ExtensionSubscription,
+    periods,
+    *,
+    renewal_period: TariffPeriod,
+    starts_on: datetime.date,
+    today: datetime.date,
+) -> CarryPlan:
+    """The plan for one extension; `periods` are its tariff's offered periods."""
+    renewal_ends_on = renewal_period.end_for(starts_on)
+    problem = ""
+    period = None
+    if not extension.tariff.is_active:
+        problem = gettext("тариф «%(tariff)s» больше не действует") % {
+            "tariff": extension.tariff.name
+        }
+    elif not getattr(extension, "still_offered", True):
+        problem = gettext("тариф «%(tariff)s» больше не предлагается для этого тарифа") % {
+            "tariff": extension.tariff.name
+        }
+    elif starts_on < today:
+        problem = gettext(
+            "продлевающая подписка начинается %(starts_on)s, в прошлом, а расширение "
+            "проводится с сегодняшнего дня или позже"
+        ) % {"starts_on": fmt(starts_on)}
+    else:
+        period = carried_period(
+            periods, starts_on=starts_on, ends_on=renewal_ends_on, like=renewal_period
+        )
+        if period is None:
+            problem = gettext(
+                "у тарифа «%(tariff)s» нет периода, который поместился бы в продлевающую "
+                "подписку (по %(ends_on)s)"
+            ) % {"tariff": extension.tariff.name, "ends_on": fmt(renewal_ends_on)}
+    return CarryPlan(
+        extension=extension,
+        period=period,
+        starts_on=starts_on,
+        ends_on=period.end_for(starts_on) if period else None,
+        renewal_ends_on=renewal_ends_on,
+        problem=problem,
+    )
+
+
+def offered_periods_by_tariff(tariff_ids) -> dict[int, list[TariffPeriod]]:
+    """The offered (active) periods of the given tariffs, in one query."""
+    by_tariff: dict[int, list[TariffPeriod]] = {}
+    periods = TariffPeriod.objects.filter(tariff__in=set(tariff_ids), is_active=True).order_by(
+        "approx_days", "pk"
+    )
+    for period in periods:
+        by_tariff.setdefault(period.tariff_id, []).append(period)
+    return by_tariff
+
+
+class RenewalForm(DocumentFormMixin, forms.Form):
+    """«Продление подписки»: the renewal's period, and whether to carry the extensions.
+
+    The subscriber, the tariff and the start follow from the base; the form
+    shows them fixed. A refusal of the service lands next to its field (the
+    period, the carried extensions) or above the form.
+    """
+
+    period = ListedModelChoiceField(
+        queryset=TariffPeriod.objects.none(),
+        label=_("Период действия"),
+        empty_label=_("— выберите период —"),
+    )
+    copy_extensions = forms.BooleanField(
+        label=_("Перенести расширения, которые заканчиваются вместе с подпиской"),
+        required=False,
+    )
+    request_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, base: Subscription, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base = base
+        self.today = today
+        self.starts_on = renewal_starts_on(base)
+        self.fields["period"].queryset = TariffPeriod.objects.filter(
+            tariff=base.tariff_id, is_active=True
+        ).order_by("approx_days", "pk")
+        self.fields["period"].label_from_instance = lambda p: f"{p.label} — {format_tenge(p.price)}"
+        self.extensions = list(carried_extensions(base))
+        self._periods = offered_periods_by_tariff(e.tariff_id for e in self.extensions)
+        if not self.extensions:
+            del self.fields["copy_extensions"]
+        if not self.is_bound:
+            if self.fields["period"].by_pk(base.period_id) is not None:
+                self.initial["period"] = base.period_id
+            self.initial["request_token"] = uuid.uuid4()
+
+    @property
+    def tariff(self) -> Tariff:
+        return self.base.tariff
+
+    def selected_period(self) -> TariffPeriod | None:
+        return self.value_of("period")
+
+    def ends_on(self) -> datetime.date | None:
+        period = self.selected_period()
+        return period.end_for(self.starts_on) if period else None
+
+    def plans_for(self, period: TariffPeriod | None) -> list[CarryPlan]:
+        if period is None:
+            return []
+        return [
+            carry_plan(
+                extension,
+                self._periods.get(extension.tariff_id, []),
+                renewal_period=period,
+                starts_on=self.starts_on,
+                today=self.today,
+            )
+            for extension in self.extensions
+        ]
+
+    def carry_rows(self) -> list[tuple[ExtensionSubscription, CarryPlan | None]]:
+        """Each carried extension with its plan for the selected period (None: none selected)."""
+        plans = self.plans_for(self.selected_period())
+        if not plans:
+            return [(extension, None) for extension in self.extensions]
+        return [(plan.extension, plan) for plan in plans]
+
+    def js_data(self) -> dict:
+        """Per offered period: the renewal's end, price and what happens to each extension."""
+        return {
+            "periods": {
+                str(period.pk): {
+                    **period_js(period),
+                    "ends_on": fmt(period.end_for(self.starts_on)),
+                    "price": format_tenge(period.price),
+                    "extensions": [
+                        {"text": plan.describe(), "problem": bool(plan.problem)}
+                        for plan in self.plans_for(period)
+                    ],
+                }
+                for period in self.fields["period"].objects
+            }
+        }

@@ -1,0 +1,92 @@
+"""«Продление подписки»: the form behind the base card's button «Продлить».
+
+Scoped like every document screen (another organization's base is a 404);
+owners and operators only. The service posts the renewal and the carried
+extensions in one transaction; its refusal goes back onto the form.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from subscribers.access import cabinet_view
+
+from . import services
+from .models import Subscription
+from .renewal import RenewalForm, posted_renewal
+from .views import _base, _replayed, _token
+
+
+@cabinet_view(write=True)
+def subscription_renew(request, pk):
+    base = _base(request, pk)
+    if request.method == "POST":
+        # A repeated submit of a form that already renewed: show its result.
+        if (replayed := _replayed(Subscription, request, renews=base)) is not None:
+            return _after_renewed(request, base, replayed)
+    blocker = _renewal_blocker(base)
+    if blocker:
+        messages.error(request, blocker)
+        return redirect("subscription_detail", pk=base.pk)
+
+    today = timezone.localdate()
+    if request.method != "POST":
+        return _render(request, RenewalForm(base=base, today=today))
+    form = RenewalForm(request.POST, base=base, today=today)
+    if form.is_valid():
+        try:
+            renewal = services.subscription_renew(
+                subscription=base,
+                period=form.cleaned_data["period"],
+                copy_extensions=form.cleaned_data.get("copy_extensions", False),
+                user=request.user,
+                request_token=_token(form),
+            )
+        except ValidationError as error:
+            # A twin request may have renewed meanwhile.
+            if (replayed := _replayed(Subscription, request, renews=base)) is not None:
+                return _after_renewed(request, base, replayed)
+            form.add_error(None, error)
+        else:
+            if renewal.renews_id == base.pk:
+                return _after_renewed(request, base, renewal)
+            # A token replayed from another base's form: nothing was written here.
+            form.add_error(None, _("Форма устарела: откройте её заново."))
+    return _render(request, form, status=400)
+
+
+def _renewal_blocker(base) -> str:
+    if not base.is_posted:
+        return _("Продлить можно только проведенную подписку: сначала проведите её.")
+    renewal = posted_renewal(base)
+    if renewal is not None:
+        return _("Подписка уже продлена: продлевающая подписка № %(number)s проведена.") % {
+            "number": renewal.number
+        }
+    return ""
+
+
+def _after_renewed(request, base, renewal):
+    carried = renewal.extensions.count()
+    text = _("Подписка на тариф № %(base)s продлена: проведена продлевающая подписка № %(number)s.")
+    text %= {"base": base.number, "number": renewal.number}
+    if carried:
+        text += " " + _("Перенесено расширений: %(count)s.") % {"count": carried}
+    messages.success(request, text)
+    return redirect("subscription_detail", pk=renewal.pk)
+
+
+def _render(request, form, status=200):
+    return render(
+        request,
+        "subscriptions/renewal_form.html",
+        {
+            "form": form,
+            "subscription": form.base,
+            "subscriber": form.base.subscriber,
+            "form_data": form.js_data(),
+        },
+        status=status,
+    )

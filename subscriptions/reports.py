@@ -1,0 +1,340 @@
+"""Report «Расширения по месяцам»: the organization's posted extensions per
+month (of their start) and per tariff — how many documents, how many
+sessions or infobases, and the amount in tenge.
+
+One aggregate query (TruncMonth + values + annotate) does the sums in the
+database; a second, small one lists the extension tariffs, so that every
+month shows every tariff, with zeros where nothing was posted. The amount is
+the one kept at posting; a row without it (written before amounts were kept)
+counts at its period's price × quantity, as `ExtensionSubscription.current_amount`.
+"""
+
+import calendar
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from spreadsheets.export import (
+    INTEGER,
+    MONEY,
+    MONTH,
+    TEXT,
+    Column,
+    export_response,
+    filename_for,
+)
+
+from .models import ExtensionSubscription, Status, Tariff
+from .periods import add_months
+
+MAX_MONTHS = 36
+DEFAULT_MONTHS = 12
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+MONTH_NAMES = (
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+)
+
+
+def month_label(month: datetime.date) -> str:
+    """«ноябрь 2026»."""
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
+
+
+def months_in(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The first days of the months from `first` to `last`, both included."""
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return [add_months(first, n) for n in range(max(count, 0))]
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+# --- The form -------------------------------------------------------------------------
+
+_MONTH_PATTERNS = (
+    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-11, as <input type="month">
+    re.compile(r"^(?P<month>\d{1,2})\.(?P<year>\d{4})$"),  # 11.2026, as written in Russian
+)
+
+
+class MonthField(forms.Field):
+    """A month typed as ГГГГ-ММ (or ММ.ГГГГ); cleaned to the month's first day."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": _("Введите месяц в формате ГГГГ-ММ, например 2026-11."),
+        "year": _("Год — от %(min)s до %(max)s."),
+    }
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "placeholder": _("ГГГГ-ММ"),
+            "autocomplete": "off",
+            "maxlength": 7,
+            "size": 8,
+        }
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        match = next((m for p in _MONTH_PATTERNS if (m := p.match(text))), None)
+        if match is None or not 1 <= int(match["month"]) <= 12:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        year = int(match["year"])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise forms.ValidationError(
+                self.error_messages["year"], code="year", params={"min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        return datetime.date(year, int(match["month"]), 1)
+
+
+class MonthRangeForm(forms.Form):
+    """«С месяца» / «По месяц»; an empty field takes its default.
+
+    Default: the last 12 months up to the current one. At most 36 months.
+    """
+
+    from_month = MonthField(label=_("С месяца"), required=False)
+    to_month = MonthField(label=_("По месяц"), required=False)
+
+    def __init__(self, data=None, *, today: datetime.date, **kwargs):
+        current = today.replace(day=1)
+        self.defaults = {
+            "from_month": add_months(current, 1 - DEFAULT_MONTHS),
+            "to_month": current,
+        }
+        # The page shows the months it reports on, also when they were defaults.
+        data = (data or {}).copy()
+        for name, default in self.defaults.items():
+            if not str(data.get(name, "")).strip():
+                data[name] = default.strftime("%Y-%m")
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("from_month"), cleaned.get("to_month")
+        if first and last:
+            if last < first:
+                self.add_error(
+                    "to_month",
+                    forms.ValidationError(
+                        _("«По месяц» не может быть раньше «С месяца»."), code="range_reversed"
+                    ),
+                )
+            elif len(months_in(first, last)) > MAX_MONTHS:
+                self.add_error(
+                    "to_month",
+                    forms.ValidationError(
+                        _("Не больше %(max)s месяцев: сократите период (сейчас %(count)s)."),
+                        code="range_too_long",
+                        params={"max": MAX_MONTHS, "count": len(months_in(first, last))},
+                    ),
+                )
+        return cleaned
+
+    @property
+    def first_month(self) -> datetime.date:
+        return self.cleaned_data["from_month"]
+
+    @property
+    def last_month(self) -> datetime.date:
+        return self.cleaned_data["to_month"]
+
+
+# --- The numbers ----------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    documents: int = 0
+    quantity: int = 0
+    amount: Decimal = Decimal("0")
+
+    def add(self, other: "Figures") -> None:
+        self.documents += other.documents
+        self.quantity += other.quantity
+        self.amount += other.amount
+
+
+@dataclass
+class ReportRow:
+    """One line of the table: a month and a tariff (or a total: month or tariff None)."""
+
+    month: datetime.date | None
+    tariff: Tariff | None
+    figures: Figures
+    first_of_month: bool = False
+    is_total: bool = False
+
+    @property
+    def month_label(self) -> str:
+        return month_label(self.month) if self.month else ""
+
+    @property
+    def tariff_label(self) -> str:
+        """The tariff's name; «Итого: <tariff>» or «Итого» on a totals line."""
+        if not self.is_total:
+            return self.tariff.name if self.tariff else "—"
+        if self.tariff is None:
+            return gettext("Итого")
+        return gettext("Итого: %(tariff)s") % {"tariff": self.tariff.name}
+
+
+@dataclass
+class MonthGroup:
+    month: datetime.date
+    by_tariff: list[Figures]  # in the order of Report.tariffs
+    total: Figures = field(default_factory=Figures)
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+
+@dataclass
+class Report:
+    first_month: datetime.date
+    last_month: datetime.date
+    tariffs: list[Tariff]
+    months: list[MonthGroup]
+    tariff_totals: list[Figures]
+    total: Figures
+
+    def rows(self) -> list[ReportRow]:
+        """The table's body: each month, a line per tariff (one line when there is none)."""
+        rows = []
+        for group in self.months:
+            if not self.tariffs:
+                rows.append(ReportRow(group.month, None, group.total, first_of_month=True))
+            for index, (tariff, figures) in enumerate(
+                zip(self.tariffs, group.by_tariff, strict=True)
+            ):
+                rows.append(ReportRow(group.month, tariff, figures, first_of_month=index == 0))
+        return rows
+
+    def table(self) -> list[tuple[str, list[ReportRow]]]:
+        """The body grouped by month, for a table with one <tbody> per month."""
+        rows = self.rows()
+        size = self.rows_per_month
+        return [
+            (month_label(rows[start].month), rows[start : start + size])
+            for start in range(0, len(rows), size)
+        ]
+
+    def total_rows(self) -> list[ReportRow]:
+        """Totals per tariff (when there are several), then the grand total."""
+        rows = []
+        if len(self.tariffs) > 1:
+            rows = [
+                ReportRow(None, tariff, figures, is_total=True)
+                for tariff, figures in zip(self.tariffs, self.tariff_totals, strict=True)
+            ]
+        rows.append(ReportRow(None, None, self.total, is_total=True))
+        return rows
+
+    @property
+    def rows_per_month(self) -> int:
+        return max(len(self.tariffs), 1)
+
+    @property
+    def months_count(self) -> int:
+        return len(self.months)
+
+
+def extensions_by_month(organization, first_month: datetime.date, last_month: datetime.date):
+    """The report for the months from `first_month` to `last_month` (first days), two queries."""
+    money = DecimalField(max_digits=16, decimal_places=2)
+    amount = Coalesce(
+        "amount",
+        ExpressionWrapper(F("period__price") * F("quantity"), output_field=money),
+        output_field=money,
+    )
+    sums = (
+        ExtensionSubscription.objects.for_organization(organization)
+        .filter(status=Status.POSTED, starts_on__range=(first_month, month_end(last_month)))
+        .annotate(month=TruncMonth("starts_on"))
+        .values("month", "tariff_id")
+        .annotate(
+            # Names that are not fields: an annotation would shadow a field of
+            # the same name in the expressions after it.
+            total_documents=Count("pk"),
+            total_quantity=Sum("quantity"),
+            total_amount=Sum(amount, output_field=money),
+        )
+        .order_by("month", "tariff_id")
+    )
+    found = {}
+    for row in sums:
+        month = row["month"]
+        if isinstance(month, datetime.datetime):
+            month = month.date()
+        found[(month, row["tariff_id"])] = Figures(
+            row["total_documents"], row["total_quantity"] or 0, Decimal(row["total_amount"] or 0)
+        )
+
+    used = {tariff_id for _month, tariff_id in found}
+    tariffs = [
+        tariff
+        for tariff in Tariff.objects.filter(
+            Q(is_active=True) | Q(pk__in=used), kind=Tariff.Kind.EXTENSION
+        ).order_by("name", "pk")
+    ]
+    tariff_totals = [Figures() for _tariff in tariffs]
+    total = Figures()
+    months = []
+    for month in months_in(first_month, last_month):
+        group = MonthGroup(month, [])
+        for index, tariff in enumerate(tariffs):
+            figures = found.get((month, tariff.pk), Figures())
+            group.by_tariff.append(figures)
+            group.total.add(figures)
+            tariff_totals[index].add(figures)
+        total.add(group.total)
+        months.append(group)
+    return Report(first_month, last_month, tariffs, months, tariff_totals, total)
+
+
+# --- The download ---------------------------------------------------------------------
+
+
+def report_columns() -> list[Column]:
+    return [
+        Column(gettext("Месяц"), lambda r: r.month, MONTH, 16),
+        Column(gettext("Тариф"), lambda r: r.tariff_label, TEXT, 30),
+        Column(gettext("Документов"), lambda r: r.figures.documents, INTEGER, 12),
+        Column(gettext("Количество расширений"), lambda r: r.figures.quantity, INTEGER, 14),
+        Column(gettext("Сумма, ₸"), lambda r: r.figures.amount, MONEY, 16),
+    ]
+
+
+def report_response(report: Report, *, today: datetime.date, fmt: str):
+    return export_response(
+        fmt=fmt,
+        columns=report_columns(),
+        rows=[*report.rows(), *report.total_rows()],
+        filename=filename_for("rasshireniya-po-mesyacam", today, fmt),
+        sheet_title=gettext("Расширения по месяцам"),
+        emphasize=lambda row: row.is_total,
+    )
