@@ -6,14 +6,16 @@ queries however many rows it shows.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from spreadsheets.export import requested_format
 from subscriptions.models import Status, Subscription
 from subscriptions.selectors import (
     annotate_active_tariff,
@@ -23,6 +25,7 @@ from subscriptions.selectors import (
     organization_documents,
 )
 
+from . import exports
 from .access import cabinet_view, membership_of
 from .forms import CabinetAuthenticationForm, SubscriberSearchForm
 from .models import Subscriber
@@ -122,23 +125,59 @@ def _subscriber_ordering(sort: str) -> tuple[str, list[str]]:
     return sort, [f"{sign}{field}" for field in SUBSCRIBER_SORTS[key]] + ["pk"]
 
 
-@cabinet_view
-def subscriber_list(request):
-    """«Обслуживаемые абоненты»: search, sorting, paging; limits and tariff per row."""
+@dataclass
+class SubscriberListQuery:
+    """What «Обслуживаемые абоненты» shows: the search form, the sort and the rows.
+
+    `subscribers` is None when the search is invalid (the page is then a 400).
+    """
+
+    form: SubscriberSearchForm
+    sort: str
+    today: datetime.date
+    subscribers: QuerySet | None
+
+
+def subscriber_list_query(request) -> SubscriberListQuery:
+    """The searched, sorted subscribers with today's limits: the page and its download."""
     form = SubscriberSearchForm(request.GET)
     sort, ordering = _subscriber_ordering(request.GET.get("sort", ""))
-    context = {"title": _("Обслуживаемые абоненты"), "form": form, "sort": sort}
-    if not form.is_valid():
-        return render(request, "subscribers/subscriber_list.html", context, status=400)
-
     today = timezone.localdate()
+    if not form.is_valid():
+        return SubscriberListQuery(form, sort, today, None)
     subscribers = Subscriber.objects.for_organization(request.organization).filter(
         subscriber_search_q(form.cleaned_data["q"])
     )
     subscribers = annotate_active_tariff(annotate_limits(subscribers, today), today)
-    page = Paginator(subscribers.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
-    context.update({"page_obj": page, "today": today})
+    return SubscriberListQuery(form, sort, today, subscribers.order_by(*ordering))
+
+
+def _render_subscriber_list(request, query: SubscriberListQuery, **extra):
+    context = {"title": _("Обслуживаемые абоненты"), "form": query.form, "sort": query.sort}
+    if query.subscribers is None:
+        return render(request, "subscribers/subscriber_list.html", context, status=400)
+    context.update(extra, today=query.today)
     return render(request, "subscribers/subscriber_list.html", context)
+
+
+@cabinet_view
+def subscriber_list(request):
+    """«Обслуживаемые абоненты»: search, sorting, paging; limits and tariff per row."""
+    query = subscriber_list_query(request)
+    if query.subscribers is None:
+        return _render_subscriber_list(request, query)
+    page = Paginator(query.subscribers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _render_subscriber_list(request, query, page_obj=page)
+
+
+@cabinet_view
+def subscriber_list_export(request):
+    """«Обслуживаемые абоненты» as XLSX or CSV: the page's search and sort, every page."""
+    fmt = requested_format(request)
+    query = subscriber_list_query(request)
+    if query.subscribers is None:
+        return _render_subscriber_list(request, query)
+    return exports.subscriber_list_response(query.subscribers, today=query.today, fmt=fmt)
 
 
 @cabinet_view
