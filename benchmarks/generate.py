@@ -551,6 +551,8 @@ def _insert_documents(
                 renewed = previous.get((subscriber.pk, chain_index))
                 base = Subscription(
                     subscriber_id=subscriber.pk,
+                    # bulk_create skips save(): the stored organization is set here.
+                    organization_id=subscriber.organization_id,
                     tariff=tariff,
                     period=periods[plan.months],
                     starts_on=plan.starts_on,
@@ -581,6 +583,7 @@ def _insert_documents(
             extensions.append(
                 ExtensionSubscription(
                     subscription_id=base.pk,
+                    organization_id=base.organization_id,
                     tariff=tariff,
                     period=period,
                     starts_on=ext.starts_on,

@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -139,11 +140,38 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_organization_id = instance.__dict__.get("organization_id")
+        return instance
+
     def clean(self):
         # The code is assigned before the constraints are validated, so a
         # form that leaves it empty still passes full_clean().
         if not self.code:
             self.code = generate_subscriber_code()
+        # Its subscriptions store the organization (for the lists): a subscriber
+        # that has any stays with its organization.
+        loaded = getattr(self, "_loaded_organization_id", None)
+        if (
+            loaded is not None
+            and self.organization_id is not None
+            and self.organization_id != loaded
+            and self.subscriptions.exists()
+        ):
+            raise ValidationError(
+                {
+                    "organization": ValidationError(
+                        _(
+                            "У абонента уже есть подписки, поэтому его обслуживающую "
+                            "организацию изменить нельзя. Заведите абонента заново в "
+                            "другой организации."
+                        ),
+                        code="organization_change_with_subscriptions",
+                    )
+                }
+            )
 
     def save(self, *args, **kwargs):
         if not self.code:

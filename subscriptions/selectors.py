@@ -266,6 +266,65 @@ def _extension_document_values(queryset):
 DOCUMENT_ORDERING = ("-doc_starts_on", "doc_number")
 
 
+class OrganizationDocuments:
+    """The organization's documents, newest first: counted and sliced like a queryset.
+
+    A page asks for `count()` and one slice, so each UNION ALL part is ordered
+    and limited to the slice's end before the parts are combined: with the
+    indexes `(organization, -starts_on, number)` the database reads
+    offset + page size rows of each table, not every document of the partner.
+    The count reads only primary keys (no joins unless a search needs them).
+    Iterating (the download) reads every row through `queryset`.
+    """
+
+    ordered = True
+
+    def __init__(self, parts, key_parts):
+        self._parts = parts
+        self._key_parts = key_parts
+
+    @property
+    def queryset(self):
+        """Every document as one ordered queryset of dicts."""
+        return _combine(self._parts).order_by(*DOCUMENT_ORDERING)
+
+    def count(self) -> int:
+        return _combine(self._key_parts).count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self):
+        return iter(self.queryset)
+
+    def iterator(self, chunk_size=None):
+        return self.queryset.iterator(chunk_size=chunk_size)
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            return self[key : key + 1][0]
+        if not isinstance(key, slice) or key.step is not None:
+            raise TypeError("OrganizationDocuments takes an index or a slice without a step.")
+        stop = key.stop
+        if stop is not None and stop <= (key.start or 0):
+            return []
+        db = self._parts[0].db
+        if (
+            stop is None
+            or len(self._parts) == 1
+            or not connections[db].features.supports_slicing_ordering_in_compound
+        ):
+            return self.queryset[key]
+        # PostgreSQL takes ORDER BY … LIMIT inside each part of a UNION;
+        # SQLite refuses it (and its lists are small): it sorts the whole union.
+        parts = [part.order_by(*DOCUMENT_ORDERING)[:stop] for part in self._parts]
+        return _combine(parts).order_by(*DOCUMENT_ORDERING)[key]
+
+
+def _combine(parts):
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
 def organization_documents(
     organization,
     *,
@@ -275,18 +334,21 @@ def organization_documents(
     active_on: datetime.date | None = None,
     ends_between: tuple[datetime.date, datetime.date] | None = None,
     subscriber_text: str = "",
-):
-    """The organization's base and extension subscriptions as one queryset of dicts.
+) -> OrganizationDocuments:
+    """The organization's base and extension subscriptions as one list of dicts.
 
     A UNION ALL of two `.values()` querysets with the same columns, newest
     start first, then by number (numbers are unique across both kinds: their
     prefixes differ). Paginate it: a count and a page are two queries whatever
-    the number of rows. Turn rows into DocumentRow with `document_rows()`.
-    `active_on` means posted and in force that day, as in the limits.
+    the number of rows (see OrganizationDocuments). Turn rows into DocumentRow
+    with `document_rows()`. `active_on` means posted and in force that day, as
+    in the limits. Both tables store the organization, so no part joins the
+    subscriber or the base to find it.
     """
     from subscribers.selectors import subscriber_search_q
 
     def narrowed(queryset, subscriber_prefix):
+        queryset = queryset.filter(organization=organization)
         if tariff is not None:
             queryset = queryset.filter(tariff=tariff)
         if status:
@@ -296,29 +358,28 @@ def organization_documents(
         if ends_between is not None:
             queryset = queryset.filter(ends_on__range=ends_between)
         if subscriber_text:
+            # The subscriber's organization too: it lets the planner start from
+            # the organization's subscribers (subscriber_org_name_idx) whatever
+            # it guesses of the name's LIKE.
             queryset = queryset.filter(
-                subscriber_search_q(subscriber_text, prefix=subscriber_prefix)
+                subscriber_search_q(subscriber_text, prefix=subscriber_prefix),
+                **{f"{subscriber_prefix}organization": organization},
             )
         return queryset.order_by()
 
-    parts = []
+    sources = []
     if kind in ("", "base"):
-        parts.append(
-            _base_document_values(
-                narrowed(Subscription.objects.for_organization(organization), "subscriber__")
-            )
-        )
+        sources.append((Subscription, "subscriber__", _base_document_values))
     if kind in ("", "extension"):
-        parts.append(
-            _extension_document_values(
-                narrowed(
-                    ExtensionSubscription.objects.for_organization(organization),
-                    "subscription__subscriber__",
-                )
-            )
+        sources.append(
+            (ExtensionSubscription, "subscription__subscriber__", _extension_document_values)
         )
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return combined.order_by(*DOCUMENT_ORDERING)
+    parts, key_parts = [], []
+    for model, prefix, values in sources:
+        queryset = narrowed(model.objects.all(), prefix)
+        parts.append(values(queryset))
+        key_parts.append(queryset.values_list("pk"))
+    return OrganizationDocuments(parts, key_parts)
 
 
 def document_rows(values) -> list[DocumentRow]:

@@ -6,7 +6,7 @@ benchmark compares against gives what the selector gives.
 """
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max
 
 from benchmarks import generate
 from benchmarks.run import raw_limits
@@ -49,6 +49,13 @@ def test_every_generated_document_passes_full_clean(tiny):
             assert posted_on <= extension.starts_on
             assert posted_on <= base.ends_on
             assert extension.amount == extension.period.price * extension.quantity
+
+
+def test_generated_documents_store_their_subscribers_organization(tiny):
+    assert not Subscription.objects.exclude(organization=F("subscriber__organization")).exists()
+    assert not ExtensionSubscription.objects.exclude(
+        organization=F("subscription__subscriber__organization")
+    ).exists()
 
 
 def test_numbering_goes_on_after_the_generated_numbers(tiny):

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from subscribers.admin import LargeTablePaginator
@@ -111,3 +112,14 @@ def test_paginator_uses_the_planner_estimate_for_a_large_unfiltered_table(
     assert paginator.count == paginator._estimated_rows()
     filtered = LargeTablePaginator(Subscriber.objects.filter(organization=organization), 2)
     assert filtered._estimated_rows() is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reltuples is PostgreSQL's")
+def test_paginator_counts_a_small_unfiltered_table_in_one_statement(organization):
+    factories.SubscriberFactory.create_batch(3, organization=organization)
+
+    with CaptureQueriesContext(connection) as ctx:
+        count = LargeTablePaginator(Subscriber.objects.all(), 2).count
+
+    assert count == 3
+    assert len(ctx.captured_queries) == 1

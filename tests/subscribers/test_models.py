@@ -86,3 +86,25 @@ def test_membership_role_constraint(organization):
 def test_only_owner_and_operator_write(organization):
     roles = {role: Membership(role=role).can_write for role in Membership.Role.values}
     assert roles == {"owner": True, "operator": True, "user": False}
+
+
+def test_subscriber_with_subscriptions_cannot_change_organization(
+    subscriber, other_organization, base_tariff
+):
+    # given a subscriber with a base subscription
+    factories.SubscriptionFactory(subscriber=subscriber, tariff=base_tariff)
+    subscriber = Subscriber.objects.get(pk=subscriber.pk)
+    # when it is moved to another organization
+    subscriber.organization = other_organization
+    # then the change is refused next to the field
+    with pytest.raises(ValidationError) as excinfo:
+        subscriber.full_clean()
+    [error] = excinfo.value.error_dict["organization"]
+    assert error.code == "organization_change_with_subscriptions"
+    assert "изменить нельзя" in error.messages[0]
+
+
+def test_subscriber_without_subscriptions_may_change_organization(subscriber, other_organization):
+    subscriber = Subscriber.objects.get(pk=subscriber.pk)
+    subscriber.organization = other_organization
+    subscriber.full_clean()

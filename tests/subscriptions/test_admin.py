@@ -646,3 +646,42 @@ def test_change_list_queries_do_not_grow_with_rows(
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Subscription, ExtensionSubscription])
+def test_change_list_date_hierarchy_offers_years_without_scanning_dates(
+    admin_client, base_tariff, session_tariff, today, model
+):
+    # given documents starting this year and two years ago
+    for starts_on in (today, today.replace(year=today.year - 2, day=1)):
+        base = factories.SubscriptionFactory(tariff=base_tariff, starts_on=starts_on)
+        factories.ExtensionFactory(
+            subscription=base,
+            tariff=session_tariff,
+            period=_period(session_tariff, 1),
+            starts_on=starts_on,
+        )
+    # when the change list opens
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(_url(model, "changelist"))
+    # then the years run from the first start to the last, with no DISTINCT over the dates
+    assert response.status_code == 200
+    for year in range(today.year - 2, today.year + 1):
+        assert f"starts_on__year={year}" in response.text
+    assert f"starts_on__year={today.year + 1}" not in response.text
+    assert not any("DISTINCT" in query["sql"].upper() for query in ctx.captured_queries)
+    # and a year opens its months, a month its days
+    year = admin_client.get(_url(model, "changelist"), {"starts_on__year": today.year})
+    assert f"starts_on__month={today.month}" in year.text
+
+
+def test_change_list_finds_documents_by_organization_name(admin_client, base_tariff):
+    base = factories.SubscriptionFactory(tariff=base_tariff)
+    other = factories.SubscriptionFactory(tariff=base_tariff)
+
+    response = admin_client.get(
+        _url(Subscription, "changelist"), {"q": base.subscriber.organization.name}
+    )
+
+    assert list(response.context["cl"].result_list) == [base]
+    assert other.organization_id != base.organization_id

@@ -376,3 +376,17 @@ def test_document_numbers_are_nine_characters_and_increase(base, session_tariff)
     assert len(first.number) == len(base.number) == 9
     assert first.number[0] == "Р" and base.number[0] == "Т"
     assert int(second.number[1:]) == int(first.number[1:]) + 1
+
+
+def test_documents_store_their_subscribers_organization(subscriber, base_tariff, session_tariff):
+    # given a base and an extension saved through save()
+    base = factories.SubscriptionFactory(subscriber=subscriber, tariff=base_tariff)
+    extension = factories.ExtensionFactory(subscription=base, tariff=session_tariff)
+    # then both carry the subscriber's organization
+    assert base.organization_id == subscriber.organization_id
+    assert extension.organization_id == subscriber.organization_id
+    # and a base loaded without its subscriber finds it again on save
+    base = Subscription.objects.get(pk=base.pk)
+    base.organization_id = None
+    base.save()
+    assert Subscription.objects.get(pk=base.pk).organization_id == subscriber.organization_id

@@ -85,3 +85,37 @@ def test_breakdown_lists_what_makes_the_limits(base, session_tariff, subscriber,
     assert breakdown.limits == selectors.Limits(9, 2)
     assert breakdown.bases == [base] and breakdown.extensions == [ext]
     assert selectors.subscriber_limits(subscriber, today) == breakdown.limits
+
+
+def test_organization_documents_pages_match_the_whole_ordered_list(
+    base, session_tariff, subscriber, base_tariff, organization, other_organization, today
+):
+    # given bases and extensions of the organization starting on many days, and
+    # a document of another organization
+    for day in range(8):
+        add(base, session_tariff, base.starts_on + day * DAY, 1, 1)
+    earlier = factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=1),
+        starts_on=add_months(base.starts_on, -1),
+    )
+    factories.SubscriptionFactory(
+        subscriber=factories.SubscriberFactory(organization=other_organization),
+        tariff=base_tariff,
+    )
+    documents = selectors.organization_documents(organization)
+    everything = list(documents)
+    # then the count, every slice and an index agree with the whole list
+    assert documents.count() == len(everything) == 10
+    assert earlier.number not in [row["doc_number"] for row in everything[:-1]]
+    assert everything[-1]["doc_number"] == earlier.number
+    keys = [(-row["doc_starts_on"].toordinal(), row["doc_number"]) for row in everything]
+    assert keys == sorted(keys)
+    for start, stop in [(0, 3), (3, 6), (6, 9), (9, 12), (0, 10), (4, 4)]:
+        assert list(documents[start:stop]) == everything[start:stop]
+    assert documents[2] == everything[2]
+    # and a filter narrows the count and the page alike
+    drafts = selectors.organization_documents(organization, status=Status.DRAFT)
+    assert drafts.count() == 0
+    assert list(drafts[0:25]) == []
