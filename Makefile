@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint format clean
+.PHONY: run test install lint format clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Kazakh and English catalogues (README «Languages»): update, then translate the
+# new entries in locale/*/LC_MESSAGES/django.po, then run this again to compile.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l kk -l en --ignore=.venv --ignore=benchmarks --ignore=tests --ignore=staticfiles --ignore=test-output
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,3 +5,10 @@ from .settings import *  # noqa: F403
 # Login tests would spend seconds in PBKDF2 otherwise.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 POSTING_LOCK_TIMEOUT_MS = 2000
+# Login throttling counts failures in the database and needs a request in
+# authenticate(); it is switched on by the tests that exercise it
+# (tests/subscribers/test_login_security.py, tests/hostile/).
+AXES_ENABLED = False
+# Threads in the race tests and the live server open their own connections;
+# persistent ones would outlive the test and block dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

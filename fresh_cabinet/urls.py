@@ -10,6 +10,7 @@ admin.site.index_title = "Управление сервисом"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", ops_views.health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("subscribers.urls")),
     path("", include("subscriptions.urls")),
     path("api/", include("api.urls")),

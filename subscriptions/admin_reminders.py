@@ -8,11 +8,13 @@ that reminder again on its next run, which is the one edit the admin allows.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from subscribers.admin import TamperedIdsMixin
+
 from .models import ReminderSent
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(admin.ModelAdmin):
+class ReminderSentAdmin(TamperedIdsMixin, admin.ModelAdmin):
     list_display = [
         "sent_at",
         "subscription",

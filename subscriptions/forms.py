@@ -16,6 +16,8 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, Q
 from django.forms.models import ModelChoiceIterator
+from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +139,23 @@ def end_or_none(period: TariffPeriod, starts_on: datetime.date) -> datetime.date
         return period.end_for(starts_on)
     except PeriodOutOfRange:
         return None
+
+
+def js_locale() -> dict:
+    """The active language's texts and formats for the form's script (it builds
+    «по», the total and some notes in the browser): the script has no catalogue
+    of its own, so everything it writes comes from here."""
+    return {
+        "date_format": get_format("SHORT_DATE_FORMAT"),
+        "months": [str(MONTHS_3[month]).title() for month in range(1, 13)],
+        "decimal_separator": get_format("DECIMAL_SEPARATOR"),
+        "thousand_separator": get_format("THOUSAND_SEPARATOR"),
+        "texts": {
+            "quantity_help": gettext("От 1 до %(max)s."),
+            "selected_period": gettext("Выбранный период %(reason)s."),
+            "total_formula": gettext("цена периода × количество расширений"),
+        },
+    }
 
 
 def period_js(period: TariffPeriod) -> dict:
@@ -302,6 +321,7 @@ class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
     def js_data(self) -> dict:
         return {
             "today": self.today.isoformat(),
+            "locale": js_locale(),
             "base": None,
             "recommended": None,
             "tariffs": {str(t.pk): {"name": t.name} for t in self.fields["tariff"].objects},
@@ -454,7 +474,8 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         if tariff is not None and tariff.max_quantity:
             return gettext("От 1 до %(max)s.") % {"max": tariff.max_quantity}
         limits = "; ".join(
-            f"«{t.name}» — до {t.max_quantity}" for t in self.fields["tariff"].objects
+            gettext("«%(name)s» — до %(max)s") % {"name": t.name, "max": t.max_quantity}
+            for t in self.fields["tariff"].objects
         )
         return gettext("От 1 до максимума тарифа: %(limits)s.") % {"limits": limits}
 
@@ -468,6 +489,7 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         base = self.base
         return {
             "today": self.today.isoformat(),
+            "locale": js_locale(),
             "base": {
                 "starts_on": base.starts_on.isoformat(),
                 "ends_on": base.ends_on.isoformat(),

@@ -9,7 +9,9 @@ becomes that month's last day (31 January + 1 month = 28/29 February).
 import calendar
 import datetime
 
+from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language, npgettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -31,16 +33,28 @@ MONTHS_PER_UNIT = {
     Periodicity.YEAR: 12,
 }
 
-# Russian plural forms: one (1, 21), few (2-4, 22-24), many (0, 5-20, 25...).
-_PLURALS = {
-    Periodicity.DAY: ("день", "дня", "дней"),
-    Periodicity.WEEK: ("неделя", "недели", "недель"),
-    Periodicity.DECADE: ("декада", "декады", "декад"),
-    Periodicity.MONTH: ("месяц", "месяца", "месяцев"),
-    Periodicity.QUARTER: ("квартал", "квартала", "кварталов"),
-    Periodicity.HALF_YEAR: ("полугодие", "полугодия", "полугодий"),
-    Periodicity.YEAR: ("год", "года", "лет"),
-}
+
+def _plurals(periodicity: str, count: int) -> tuple[tuple[str, str, str], str]:
+    """Russian's three forms (one: 1, 21; few: 2-4, 22-24; many: 0, 5-20, 25...)
+    and the active language's word for the count (gettext's plural forms)."""
+    unit = Periodicity(periodicity)
+    if unit == Periodicity.DAY:
+        return ("день", "дня", "дней"), npgettext("period", "день", "дней", count)
+    if unit == Periodicity.WEEK:
+        return ("неделя", "недели", "недель"), npgettext("period", "неделя", "недель", count)
+    if unit == Periodicity.DECADE:
+        return ("декада", "декады", "декад"), npgettext("period", "декада", "декад", count)
+    if unit == Periodicity.MONTH:
+        return ("месяц", "месяца", "месяцев"), npgettext("period", "месяц", "месяцев", count)
+    if unit == Periodicity.QUARTER:
+        return ("квартал", "квартала", "кварталов"), npgettext(
+            "period", "квартал", "кварталов", count
+        )
+    if unit == Periodicity.HALF_YEAR:
+        return ("полугодие", "полугодия", "полугодий"), npgettext(
+            "period", "полугодие", "полугодий", count
+        )
+    return ("год", "года", "лет"), npgettext("period", "год", "лет", count)
 
 
 def russian_plural(count: int, forms: tuple[str, str, str]) -> str:
@@ -55,9 +69,20 @@ def russian_plural(count: int, forms: tuple[str, str, str]) -> str:
     return forms[2]
 
 
+def plural_word(count: int, russian_forms: tuple[str, str, str], translated: str) -> str:
+    """The word for `count` things: Russian's three forms in Russian (the source
+    language, which has no catalogue), else `translated` — the ngettext of the
+    active language, whose msgid and msgid_plural are Russian's one and many forms."""
+    language = get_language() or settings.LANGUAGE_CODE
+    if language.split("-")[0] == "ru":
+        return russian_plural(count, russian_forms)
+    return translated
+
+
 def describe_period(periodicity: str, count: int) -> str:
-    """«1 месяц», «3 месяца», «12 месяцев», «2 недели»."""
-    return f"{count} {russian_plural(count, _PLURALS[Periodicity(periodicity)])}"
+    """«1 месяц», «3 месяца», «12 месяцев», «2 недели» (in English «3 months»)."""
+    russian_forms, translated = _plurals(periodicity, count)
+    return f"{count} {plural_word(count, russian_forms, translated)}"
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from spreadsheets.export import (
@@ -39,18 +39,18 @@ DEFAULT_MONTHS = 12
 MIN_YEAR, MAX_YEAR = 1900, 2999
 
 MONTH_NAMES = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
+    pgettext_lazy("month", "январь"),
+    pgettext_lazy("month", "февраль"),
+    pgettext_lazy("month", "март"),
+    pgettext_lazy("month", "апрель"),
+    pgettext_lazy("month", "май"),
+    pgettext_lazy("month", "июнь"),
+    pgettext_lazy("month", "июль"),
+    pgettext_lazy("month", "август"),
+    pgettext_lazy("month", "сентябрь"),
+    pgettext_lazy("month", "октябрь"),
+    pgettext_lazy("month", "ноябрь"),
+    pgettext_lazy("month", "декабрь"),
 )
 
 

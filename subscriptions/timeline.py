@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Status
 from .rules import fmt
@@ -37,7 +38,20 @@ BOTTOM = 30
 CHAR_WIDTH = 6.6  # an estimate of a 12-unit glyph of the page's sans-serif font
 LABEL_GAP = 10
 
-MONTHS = ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+MONTHS = (
+    pgettext_lazy("month abbreviation", "янв"),
+    pgettext_lazy("month abbreviation", "фев"),
+    pgettext_lazy("month abbreviation", "мар"),
+    pgettext_lazy("month abbreviation", "апр"),
+    pgettext_lazy("month abbreviation", "май"),
+    pgettext_lazy("month abbreviation", "июн"),
+    pgettext_lazy("month abbreviation", "июл"),
+    pgettext_lazy("month abbreviation", "авг"),
+    pgettext_lazy("month abbreviation", "сен"),
+    pgettext_lazy("month abbreviation", "окт"),
+    pgettext_lazy("month abbreviation", "ноя"),
+    pgettext_lazy("month abbreviation", "дек"),
+)
 
 
 @dataclass
@@ -143,7 +157,7 @@ def _ticks(first: datetime.date, last: datetime.date, scale: _Scale) -> list[Tic
             labelled = (day.month - 1) % every == 0
             text = ""
             if labelled:
-                text = MONTHS[day.month - 1]
+                text = str(MONTHS[day.month - 1])
                 if day.month == 1 or not any(t.label for t in ticks):
                     text = f"{text} {day.year}"
             x = scale.x(day)
@@ -176,6 +190,10 @@ def _summary(base, today: datetime.date) -> str:
     ) % {"today": fmt(today), "end": fmt(base.ends_on), "left": left}
 
 
+def draft_mark() -> str:
+    return _("черновик")
+
+
 def build_timeline(base, extensions, today: datetime.date) -> Timeline:
     """The picture of `base` and its `extensions` (any order), with today marked."""
     extensions = sorted(extensions, key=lambda e: (e.starts_on, e.pk))
@@ -191,7 +209,7 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
         "end": fmt(base.ends_on),
     }
     if not base.is_posted:
-        base_text = f"{base_text} · {_('черновик')}"
+        base_text = f"{base_text} · {draft_mark()}"
     base_bar = Bar(
         base_x,
         BASE_BAR_Y,
@@ -213,7 +231,7 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
             f"{fmt(extension.starts_on)} – {fmt(extension.ends_on)}"
         )
         if extension.status != Status.POSTED:
-            text = f"{text} · {_('черновик')}"
+            text = f"{text} · {draft_mark()}"
         label = _place_label(text, x, width, 0)
         label_left, label_right = _label_extent(label)
         lane = next(

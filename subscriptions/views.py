@@ -27,6 +27,7 @@ from . import exports, services
 from .forms import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
 from .history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from .models import ExtensionSubscription, Status, Subscription
+from .rules import fmt as format_day
 from .selectors import subscriber_window_rows
 from .timeline import build_timeline
 
@@ -218,7 +219,7 @@ def subscription_detail(request, pk):
     elif today > base.ends_on:
         extension_blocker = _(
             "Подписка закончилась %(day)s: расширение к ней оформить уже нельзя."
-        ) % {"day": base.ends_on.strftime("%d.%m.%Y")}
+        ) % {"day": format_day(base.ends_on)}
     highlight = request.GET.get("new", "")
     return render(
         request,

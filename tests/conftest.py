@@ -6,6 +6,17 @@ from django.db import connection
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in Russian: a request in another language
+    (the cookie, Accept-Language) leaves that language active in the thread."""
+    from django.utils import translation
+
+    translation.activate("ru")
+    yield
+    translation.activate("ru")
+
+
 @pytest.fixture
 def today():
     return factories.today()

@@ -1,5 +1,6 @@
 /* Fresh Cabinet: a table row with data-href opens on double-click, and on Enter
-   when the row itself has the focus (rows carry tabindex="0").
+   when the row itself has the focus (rows carry tabindex="0"); the language
+   switch submits on change.
    Every such row also has a real link, so nothing depends on this script.
    Loaded with `defer`; no inline scripts anywhere (ready for a strict CSP). */
 (function () {
@@ -22,6 +23,18 @@
     if (row && !event.target.closest("a, button, input, select, textarea, label")) {
       window.getSelection && window.getSelection().removeAllRanges();
       open(row);
+    }
+  });
+
+  // The language switch submits itself when a language is chosen (its button
+  // stays for keyboards and for browsers without this script).
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLSelectElement && target.name === "language") {
+      var form = target.closest("form[data-language-switch]");
+      if (form) {
+        form.submit();
+      }
     }
   });
 

@@ -53,16 +53,41 @@
     return (number < 10 ? "0" : "") + number;
   }
 
+  // The active language's formats and texts, from the form's data ("locale");
+  // Russian's when the page gave none.
+  var locale = {
+    date_format: "d.m.Y",
+    months: [],
+    decimal_separator: ",",
+    thousand_separator: "\u00a0",
+    texts: {
+      quantity_help: "От 1 до %(max)s.",
+      selected_period: "Выбранный период %(reason)s.",
+      total_formula: "цена периода × количество расширений",
+    },
+  };
+
+  // Django's date format letters the cabinet's short formats use (d.m.Y, d M Y).
   function formatDate(date) {
-    return pad(date.getUTCDate()) + "." + pad(date.getUTCMonth() + 1) + "." + date.getUTCFullYear();
+    var parts = {
+      d: pad(date.getUTCDate()),
+      j: String(date.getUTCDate()),
+      m: pad(date.getUTCMonth() + 1),
+      n: String(date.getUTCMonth() + 1),
+      M: locale.months[date.getUTCMonth()] || pad(date.getUTCMonth() + 1),
+      Y: String(date.getUTCFullYear()),
+    };
+    return locale.date_format.replace(/[djmnMY]/g, function (letter) {
+      return parts[letter];
+    });
   }
 
   function formatTenge(amount) {
     var whole = Math.round(amount * 100) % 100 === 0;
     var text = whole ? String(Math.round(amount)) : amount.toFixed(2);
     var parts = text.split(".");
-    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
-    return parts.join(",") + "\u00a0₸";
+    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, locale.thousand_separator);
+    return parts.join(locale.decimal_separator) + "\u00a0₸";
   }
 
   function fill(template, values) {
@@ -77,6 +102,9 @@
       return;
     }
     var data = JSON.parse(source.textContent);
+    if (data.locale) {
+      locale = data.locale;
+    }
     var base = data.base
       ? { start: parseISO(data.base.starts_on), end: parseISO(data.base.ends_on) }
       : null;
@@ -135,7 +163,7 @@
       }
       quantity.max = String(max);
       if (quantityHelp) {
-        quantityHelp.textContent = "От 1 до " + max + ".";
+        quantityHelp.textContent = fill(locale.texts.quantity_help, { max: max });
       }
     }
 
@@ -164,7 +192,7 @@
         // The selected period stays selectable; the note below says why it does not fit.
         option.disabled = Boolean(reason) && !option.selected;
         if (reason && option.selected) {
-          note = "Выбранный период " + reason + ".";
+          note = fill(locale.texts.selected_period, { reason: reason });
         }
       });
       if (periodNote) {
@@ -205,7 +233,7 @@
       } else {
         total.textContent = "—";
         if (totalFormula) {
-          totalFormula.textContent = "цена периода × количество расширений";
+          totalFormula.textContent = locale.texts.total_formula;
         }
       }
     }

@@ -1,8 +1,11 @@
-"""Formatting for the cabinet: dates as dd.mm.yyyy, money as «12 000 ₸»."""
+"""Formatting for the cabinet in the active language: dates as dd.mm.yyyy (ru, kk)
+or «30 Nov 2026» (en), money as «12 000 ₸» (ru, kk) or «12,000 ₸» (en)."""
 
 import datetime
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from subscriptions.models import format_tenge
 
@@ -11,14 +14,17 @@ register = template.Library()
 
 @register.filter
 def ru_date(value):
+    """A day, or a moment in the service's time zone, in the active language's short format.
+
+    The name is historical: the format follows the language (SHORT_DATE_FORMAT
+    and SHORT_DATETIME_FORMAT; Russian's are «d.m.Y» and «d.m.Y H:i»).
+    """
     if not value:
         return ""
     if isinstance(value, datetime.datetime):
-        from django.utils import timezone
-
         value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return value.strftime("%d.%m.%Y %H:%M")
-    return value.strftime("%d.%m.%Y")
+        return date_format(value, "SHORT_DATETIME_FORMAT")
+    return date_format(value, "SHORT_DATE_FORMAT")
 
 
 @register.filter

@@ -1,0 +1,1 @@
+"""Per-language formats (FORMAT_MODULE_PATH): Kazakh, which Django lacks; English dates."""
