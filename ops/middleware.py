@@ -58,3 +58,29 @@ class ContentSecurityPolicyMiddleware:
             policy = settings.CSP_ADMIN if admin else settings.CSP_CABINET
             response["Content-Security-Policy"] = policy
         return response
+
+
+class CabinetLocaleMiddleware:
+    """The cabinet speaks Russian unless the user chose another language.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so
+    an operator with an English browser would land in English. Here only the
+    language cookie, set by the switch in the header, changes the language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+        from django.utils.cache import patch_vary_headers
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response

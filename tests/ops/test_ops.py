@@ -122,3 +122,18 @@ def test_production_refuses_to_start_without_a_secret(missing, tmp_path):
         timeout=60,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_the_cabinet_speaks_russian_whatever_the_browser_asks(client, db):
+    response = client.get("/login/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "Вход" in response.content.decode()
+    assert response["Content-Language"] == "ru"
+
+
+def test_the_language_switch_cookie_changes_the_language(client, db):
+    client.cookies["django_language"] = "en"
+    response = client.get("/login/")
+    assert response["Content-Language"] == "en"
+    assert "Sign in" in response.content.decode()
+    client.cookies["django_language"] = "xx"
+    assert client.get("/login/")["Content-Language"] == "ru"
