@@ -8,11 +8,13 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from subscribers.admin import TamperedIdsMixin
+
 from .models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(TamperedIdsMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "organization",

@@ -68,7 +68,11 @@ class SubscriberViewSet(viewsets.ReadOnlyModelViewSet):
             "name", "pk"
         )
         if self.action == "list":
-            queryset = queryset.filter(subscriber_search_q(self.request.query_params.get("q", "")))
+            query = self.request.query_params.get("q", "")
+            if "\x00" in query:
+                # PostgreSQL cannot compare with a NUL character: a 400, never a 500.
+                raise ValidationError({"q": [_("Строка поиска не может содержать символ NUL.")]})
+            queryset = queryset.filter(subscriber_search_q(query))
         return queryset
 
     @extend_schema(

@@ -552,3 +552,10 @@ def test_the_openapi_document_and_its_ui_are_served(client, db):
     assert "<script>" not in docs.content.decode()  # the CSP allows no inline script
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
+
+
+def test_a_search_with_a_nul_character_is_a_400_not_a_500(client, subscriber, own_key):
+    response = client.get(reverse("api-subscriber-list"), {"q": "Ром\x00ашка"}, **auth(own_key))
+
+    assert response.status_code == 400
+    assert "q" in response.json()
