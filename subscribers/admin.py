@@ -7,7 +7,7 @@ page has «История» (who changed what and when).
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
@@ -105,6 +105,19 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, [v for v in value if _is_id_of(target, v)], attr)
 
 
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """History is for reading: restoring an old version would write past the
+    rules' homes (services.py, the models' clean() against the stored row)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
 class TamperedIdsMixin:
     """Ids posted to the admin that cannot be ids are refused, never a 500.
 
@@ -140,7 +153,7 @@ class MembershipInline(TamperedIdsMixin, admin.TabularInline):
 
 
 @admin.register(ServiceOrganization)
-class ServiceOrganizationAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class ServiceOrganizationAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     list_display = ["name", "bin", "subscriber_count", "created_at"]
     search_fields = ["name", "=bin"]
     readonly_fields = ["created_at"]
@@ -175,7 +188,7 @@ class ServiceOrganizationAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class MembershipAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     list_display = ["user", "organization", "role"]
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__last_name", "user__email", "organization__name"]
@@ -185,7 +198,7 @@ class MembershipAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class SubscriberAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     list_display = ["name", "code", "bin_iin", "organization", "city", "phone", "email"]
     list_filter = ["organization"]
     # Exact matches on the codes use their indexes; the name is searched by part.

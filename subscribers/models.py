@@ -140,12 +140,6 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.name
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_organization_id = instance.__dict__.get("organization_id")
-        return instance
-
     def clean(self):
         # The code is assigned before the constraints are validated, so a
         # form that leaves it empty still passes full_clean().
@@ -153,13 +147,13 @@ class Subscriber(models.Model):
             self.code = generate_subscriber_code()
         # Its subscriptions store the organization (for the lists): a subscriber
         # that has any stays with its organization.
-        loaded = getattr(self, "_loaded_organization_id", None)
-        if (
-            loaded is not None
-            and self.organization_id is not None
-            and self.organization_id != loaded
-            and self.subscriptions.exists()
-        ):
+        # Compared with the row as stored: a form may build the instance afresh.
+        stored = (
+            Subscriber.objects.filter(pk=self.pk).values_list("organization_id", flat=True).first()
+            if self.pk and self.organization_id is not None
+            else None
+        )
+        if stored is not None and stored != self.organization_id and self.subscriptions.exists():
             raise ValidationError(
                 {
                     "organization": ValidationError(

@@ -19,7 +19,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Max, Min
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -30,9 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
     default_date_hierarchy_drilldown,
 )
-from simple_history.admin import SimpleHistoryAdmin
 
-from subscribers.admin import LargeTablePaginator, TamperedIdsMixin
+from subscribers.admin import LargeTablePaginator, ReadOnlyHistoryAdmin, TamperedIdsMixin
 
 from .models import (
     ExtensionSubscription,
@@ -123,7 +122,7 @@ class LateErrorFormSet(BaseInlineFormSet):
         raise ValidationError(refusal.messages_for_list())
 
 
-class ServiceWriteAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class ServiceWriteAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     """A ModelAdmin whose writes go through services and whose refusals land on the form."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -156,15 +155,6 @@ class ServiceWriteAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
-
-    # A historical version is for reading: restoring one would write past the services.
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def run_per_document(self, request, queryset, action, *, done_message, already_message):
         """Apply a service action to each selected document; report each refusal by number.
@@ -258,13 +248,6 @@ def write_extension(extension: ExtensionSubscription, *, user, changed_fields):
 # --- Tariffs -----------------------------------------------------------------
 
 
-def period_in_use(period: TariffPeriod) -> bool:
-    return (
-        Subscription.objects.filter(period=period).exists()
-        or ExtensionSubscription.objects.filter(period=period).exists()
-    )
-
-
 class TariffPeriodForm(forms.ModelForm):
     """A period already used by a subscription keeps its length: `ends_on` follows from it (R3)."""
 
@@ -276,7 +259,7 @@ class TariffPeriodForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and period_in_use(self.instance):
+        if self.instance.pk and self.instance.is_in_use():
             for name in self.FIXED_WHEN_USED:
                 if name in self.fields:
                     self.fields[name].disabled = True
@@ -355,20 +338,9 @@ class TariffAdminForm(forms.ModelForm):
 
     def _check_used_tariff(self, kind, offered_for):
         """What documents already rely on (R2) does not change under them."""
+        # Kind and resource are Tariff.clean()'s; the offered-for list is a
+        # many-to-many field, saved after clean(), so it is checked here.
         tariff = self.instance
-        used = tariff.subscriptions.exists() or tariff.extension_subscriptions.exists()
-        for name in ("kind", "resource"):
-            if used and name in self.changed_data:
-                self.add_error(
-                    name,
-                    ValidationError(
-                        _(
-                            "По тарифу уже оформлены подписки: это поле изменить нельзя. "
-                            "Заведите новый тариф."
-                        ),
-                        code="tariff_in_use",
-                    ),
-                )
         if kind != Tariff.Kind.EXTENSION or offered_for is None:
             return
         removed = set(tariff.offered_for.values_list("pk", flat=True)) - {t.pk for t in offered_for}
@@ -395,7 +367,7 @@ class TariffAdminForm(forms.ModelForm):
 
 
 @admin.register(Tariff)
-class TariffAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class TariffAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     form = TariffAdminForm
     list_display = [
         "name",
@@ -434,7 +406,7 @@ class TariffAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(TariffPeriod)
-class TariffPeriodAdmin(TamperedIdsMixin, SimpleHistoryAdmin):
+class TariffPeriodAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     form = TariffPeriodForm
     list_display = ["tariff", "label", "price", "approx_days", "is_active"]
     list_filter = ["tariff__kind", "periodicity", "is_active", "tariff"]

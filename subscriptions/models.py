@@ -161,10 +161,25 @@ class Tariff(models.Model):
         self.reminder_days = normalize_reminder_days(self.reminder_days)
         super().save(*args, **kwargs)
 
+    def is_in_use(self) -> bool:
+        return self.subscriptions.exists() or self.extension_subscriptions.exists()
+
     def clean(self):
         # Normalized before the constraints are validated: «30, 14, 3» is accepted.
         self.reminder_days = normalize_reminder_days(self.reminder_days)
         errors = {}
+        # What documents already rely on (R2) does not change under them.
+        stored = Tariff.objects.filter(pk=self.pk).values("kind", "resource").first()
+        if stored is not None and self.is_in_use():
+            for name in ("kind", "resource"):
+                if stored[name] != getattr(self, name):
+                    errors[name] = ValidationError(
+                        _(
+                            "По тарифу уже оформлены подписки: это поле изменить нельзя. "
+                            "Заведите новый тариф."
+                        ),
+                        code="tariff_in_use",
+                    )
         if self.kind == self.Kind.EXTENSION:
             if not self.resource:
                 errors["resource"] = ValidationError(
@@ -256,6 +271,39 @@ class TariffPeriod(models.Model):
 
     def end_for(self, starts_on: datetime.date) -> datetime.date:
         return period_end(starts_on, self.periodicity, self.count)
+
+    def is_in_use(self) -> bool:
+        return (
+            Subscription.objects.filter(period=self).exists()
+            or ExtensionSubscription.objects.filter(period=self).exists()
+        )
+
+    def clean(self):
+        """A period used by documents keeps its tariff and length: their `ends_on` follows (R3)."""
+        stored = (
+            TariffPeriod.objects.filter(pk=self.pk)
+            .values("tariff_id", "periodicity", "count")
+            .first()
+        )
+        if stored is None:
+            return
+        changed = (
+            stored["tariff_id"] != self.tariff_id
+            or stored["periodicity"] != self.periodicity
+            or stored["count"] != self.count
+        )
+        if changed and self.is_in_use():
+            raise ValidationError(
+                {
+                    "count": ValidationError(
+                        _(
+                            "Период уже есть в подписках: его длительность не меняется, "
+                            "меняется только цена. Для другой длительности добавьте новый период."
+                        ),
+                        code="period_in_use",
+                    )
+                }
+            )
 
     def save(self, *args, **kwargs):
         unit = Periodicity(self.periodicity)
@@ -414,9 +462,6 @@ class SubscriptionDocument(models.Model):
                 params={"period": self.period.label, "tariff": self.tariff.name},
             )
 
-    def is_active_on(self, day: datetime.date) -> bool:
-        return self.is_posted and self.starts_on <= day <= self.ends_on
-
     def save(self, *args, **kwargs):
         self.compute_ends_on()
         self.assign_organization()
@@ -550,27 +595,47 @@ class Subscription(SubscriptionDocument):
         errors.update(rules.check_start_not_after_end(self.starts_on, self.ends_on))
         if self.renews_id and self.starts_on:
             renewed = self.renews
-            if (
-                renewed.subscriber_id != self.subscriber_id
-                or renewed.tariff_id != self.tariff_id
-                or self.starts_on != renewed.ends_on + datetime.timedelta(days=1)
-            ):
-                errors["starts_on"] = ValidationError(
-                    _(
-                        "Продлевающая подписка — того же абонента и тарифа и начинается на "
-                        "следующий день после окончания продлеваемой (%(day)s)."
-                    ),
-                    code="renewal_not_adjacent",
-                    params={"day": rules.fmt(renewed.ends_on + datetime.timedelta(days=1))},
+            if renewed.subscriber_id != self.subscriber_id or renewed.tariff_id != self.tariff_id:
+                errors["__all__"] = ValidationError(
+                    _("Продлевающая подписка — того же абонента и того же тарифа."),
+                    code="renewal_other_subscriber_or_tariff",
+                )
+            else:
+                errors.update(
+                    rules.check_renewal_follows(
+                        renewed_ends_on=renewed.ends_on, renewal_starts_on=self.starts_on
+                    )
                 )
         if self.pk and not errors:
-            errors.update(self._check_extensions_stay_inside())
+            errors.update(self._check_stored_documents_stay_valid())
         if self.is_posted and not errors:
             errors.update(self._check_no_overlap())
         if errors:
             raise ValidationError(errors)
 
-    def _check_extensions_stay_inside(self) -> dict:
+    def _check_stored_documents_stay_valid(self) -> dict:
+        """R10, and what the documents that rely on this one need (R1, R2, renewals).
+
+        Compares with the row as stored, never with what the instance was
+        loaded with: a form or the admin may build the instance afresh.
+        """
+        stored = (
+            Subscription.objects.filter(pk=self.pk).values("subscriber_id", "tariff_id").first()
+        )
+        if stored is None:
+            return {}
+        if stored["subscriber_id"] != self.subscriber_id and (
+            self.extensions.exists() or self.renewals.exists() or self.renews_id
+        ):
+            return {
+                "subscriber": ValidationError(
+                    _(
+                        "К подписке оформлены расширения или продления, поэтому абонента "
+                        "изменить нельзя. Оформите подписку заново у нужного абонента."
+                    ),
+                    code="subscriber_change_with_documents",
+                )
+            }
         posted = list(self.extensions.filter(status=Status.POSTED).order_by("starts_on", "pk"))
         errors = rules.check_base_keeps_extensions(
             starts_on=self.starts_on,
@@ -578,22 +643,46 @@ class Subscription(SubscriptionDocument):
             is_posted=self.is_posted,
             posted_extensions=posted,
         )
-        if (
-            not errors
-            and self.tariff_id
-            and self.loaded_value("tariff_id") not in (None, self.tariff_id)
-        ):
+        if errors:
+            return errors
+        renewal = self.renewals.filter(status=Status.POSTED).order_by("pk").first()
+        if renewal is not None:
+            errors = rules.check_renewal_follows(
+                renewed_ends_on=self.ends_on,
+                renewal_starts_on=renewal.starts_on,
+                renewal_number=renewal.number,
+            )
+            if not errors and not self.is_posted:
+                errors = {
+                    "__all__": ValidationError(
+                        _(
+                            "Подписку продлевает проведенная подписка № %(number)s: сначала "
+                            "отмените её проведение."
+                        ),
+                        code="base_unpost_strands_renewal",
+                        params={"number": renewal.number},
+                    )
+                }
+            if errors:
+                return errors
+        if self.tariff_id and stored["tariff_id"] != self.tariff_id:
             foreign = self.extensions.exclude(tariff__offered_for=self.tariff_id)
             if foreign.exists():
-                errors["tariff"] = ValidationError(
-                    _(
-                        "К подписке оформлены расширения %(list)s, которые не предлагаются для "
-                        "тарифа «%(tariff)s»: сначала удалите их или отмените их проведение."
-                    ),
-                    code="tariff_change_strands_extensions",
-                    params={"list": rules.describe_documents(foreign), "tariff": self.tariff.name},
-                )
-        return errors
+                return {
+                    "tariff": ValidationError(
+                        _(
+                            "К подписке оформлены расширения %(list)s, которые не предлагаются "
+                            "для тарифа «%(tariff)s»: сначала отмените их проведение и удалите "
+                            "их."
+                        ),
+                        code="tariff_change_strands_extensions",
+                        params={
+                            "list": rules.describe_documents(foreign),
+                            "tariff": self.tariff.name,
+                        },
+                    )
+                }
+        return {}
 
     def _check_no_overlap(self) -> dict:
         if not (self.subscriber_id and self.tariff_id and self.starts_on and self.ends_on):

@@ -25,11 +25,11 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import DocumentFormMixin, ListedModelChoiceField, period_js
 from .models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod, format_tenge
-from .rules import fmt
+from .rules import fmt, renewal_start
 
 
 def renewal_starts_on(base: Subscription) -> datetime.date:
-    return base.ends_on + datetime.timedelta(days=1)
+    return renewal_start(base.ends_on)
 
 
 def posted_renewal(base: Subscription) -> Subscription | None:

@@ -22,6 +22,49 @@ def ranges_overlap(a_start, a_end, b_start, b_end) -> bool:
     return a_start <= b_end and b_start <= a_end
 
 
+def renewal_start(renewed_ends_on: datetime.date) -> datetime.date:
+    """A renewing subscription starts the day after the one it renews ends."""
+    return renewed_ends_on + datetime.timedelta(days=1)
+
+
+def check_renewal_follows(*, renewed_ends_on, renewal_starts_on, renewal_number=None) -> dict:
+    """A renewal and the subscription it renews meet without a gap or an overlap.
+
+    Checked from the renewal (its start, `renewal_number` None) and from the
+    renewed subscription (its end, naming the renewal in the way).
+    """
+    if not (renewed_ends_on and renewal_starts_on):
+        return {}
+    if renewal_starts_on == renewal_start(renewed_ends_on):
+        return {}
+    if renewal_number is None:
+        return {
+            "starts_on": ValidationError(
+                _(
+                    "Продлевающая подписка начинается на следующий день после окончания "
+                    "продлеваемой: %(day)s."
+                ),
+                code="renewal_not_adjacent",
+                params={"day": fmt(renewal_start(renewed_ends_on))},
+            )
+        }
+    return {
+        "period": ValidationError(
+            _(
+                "Подписку продлевает проведенная подписка № %(number)s с %(starts_on)s, поэтому "
+                "эта должна действовать ровно по %(last_day)s. Чтобы изменить срок, сначала "
+                "отмените проведение продлевающей подписки."
+            ),
+            code="renewed_change_breaks_renewal",
+            params={
+                "number": renewal_number,
+                "starts_on": fmt(renewal_starts_on),
+                "last_day": fmt(renewal_starts_on - datetime.timedelta(days=1)),
+            },
+        )
+    }
+
+
 def check_start_not_after_end(starts_on, ends_on) -> dict:
     """R9."""
     if starts_on and ends_on and ends_on < starts_on:

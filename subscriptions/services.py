@@ -142,7 +142,6 @@ def subscription_save(
             return existing
         if subscription.pk:
             stored = _lock_base(subscription.pk)
-            subscription._loaded = {"status": stored.status, "tariff_id": stored.tariff_id}
             reason = _("Изменение")
             was_posted = stored.is_posted
         else:

@@ -123,3 +123,18 @@ def test_paginator_counts_a_small_unfiltered_table_in_one_statement(organization
 
     assert count == 3
     assert len(ctx.captured_queries) == 1
+
+
+@pytest.mark.parametrize("model", [ServiceOrganization, Membership, Subscriber])
+def test_no_historical_version_can_be_restored(admin_client, objects, model, other_organization):
+    obj = objects[model]
+    record = obj.history.latest()
+    url = reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+        args=[obj.pk, record.pk],
+    )
+    before = obj.history.count()
+
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"organization": other_organization.pk}).status_code == 403
+    assert obj.history.count() == before

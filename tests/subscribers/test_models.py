@@ -108,3 +108,22 @@ def test_subscriber_without_subscriptions_may_change_organization(subscriber, ot
     subscriber = Subscriber.objects.get(pk=subscriber.pk)
     subscriber.organization = other_organization
     subscriber.full_clean()
+
+
+def test_the_organization_rule_holds_for_an_instance_built_afresh(
+    subscriber, base_tariff, other_organization
+):
+    # the admin's history pages and forms may build the object without loading it
+    factories.SubscriptionFactory(subscriber=subscriber, tariff=base_tariff)
+    rebuilt = Subscriber(
+        pk=subscriber.pk,
+        organization=other_organization,
+        name=subscriber.name,
+        code=subscriber.code,
+        bin_iin=subscriber.bin_iin,
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        rebuilt.full_clean(validate_unique=False)
+    assert excinfo.value.error_dict["organization"][0].code == (
+        "organization_change_with_subscriptions"
+    )

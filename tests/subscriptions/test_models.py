@@ -390,3 +390,93 @@ def test_documents_store_their_subscribers_organization(subscriber, base_tariff,
     base.organization_id = None
     base.save()
     assert Subscription.objects.get(pk=base.pk).organization_id == subscriber.organization_id
+
+
+# --- What later documents rely on -------------------------------------------------
+
+
+def test_a_base_with_extensions_cannot_move_to_another_subscriber(
+    base, posted_extension, organization
+):
+    stored = Subscription.objects.get(pk=base.pk)
+    stored.subscriber = factories.SubscriberFactory(organization=organization)
+    with pytest.raises(ValidationError) as exc:
+        stored.full_clean()
+    assert codes(exc.value)["subscriber"] == {"subscriber_change_with_documents"}
+
+
+def test_a_base_without_dependents_may_move_to_another_subscriber(base, organization):
+    stored = Subscription.objects.get(pk=base.pk)
+    stored.subscriber = factories.SubscriberFactory(organization=organization)
+    stored.full_clean()
+
+
+@pytest.fixture
+def renewal(base, base_tariff):
+    renewal = Subscription(
+        subscriber=base.subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=1),
+        starts_on=base.ends_on + DAY,
+        renews=base,
+        status=Status.POSTED,
+    )
+    renewal.full_clean()
+    renewal.save()
+    return renewal
+
+
+def test_a_renewal_starts_the_day_after_the_renewed_ends(base, base_tariff):
+    late = Subscription(
+        subscriber=base.subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=1),
+        starts_on=base.ends_on + 2 * DAY,
+        renews=base,
+    )
+    with pytest.raises(ValidationError) as exc:
+        late.full_clean()
+    assert codes(exc.value)["starts_on"] == {"renewal_not_adjacent"}
+
+
+def test_shortening_a_renewed_base_is_refused_naming_the_renewal(base, base_tariff, renewal):
+    stored = Subscription.objects.get(pk=base.pk)
+    stored.period = base_tariff.periods.get(count=6)
+    with pytest.raises(ValidationError) as exc:
+        stored.full_clean()
+    assert codes(exc.value)["period"] == {"renewed_change_breaks_renewal"}
+    assert renewal.number in str(exc.value)
+
+
+def test_unposting_a_renewed_base_is_refused(base, renewal):
+    stored = Subscription.objects.get(pk=base.pk)
+    stored.status = Status.DRAFT
+    with pytest.raises(ValidationError) as exc:
+        stored.full_clean()
+    assert codes(exc.value)["__all__"] == {"base_unpost_strands_renewal"}
+
+
+def test_a_period_in_use_keeps_its_length_but_not_its_price(base, base_tariff):
+    period = base.period
+    period.price = 99000
+    period.full_clean()  # the price may change
+    period.count = 3
+    with pytest.raises(ValidationError) as exc:
+        period.full_clean()
+    assert codes(exc.value)["count"] == {"period_in_use"}
+
+
+def test_an_unused_period_may_change_its_length(base_tariff):
+    period = base_tariff.periods.get(count=3)
+    period.count = 2
+    period.full_clean()
+
+
+def test_a_tariff_in_use_keeps_its_kind(base, base_tariff):
+    tariff = Tariff.objects.get(pk=base_tariff.pk)
+    tariff.kind = Tariff.Kind.EXTENSION
+    tariff.resource = Tariff.Resource.SESSIONS
+    tariff.max_quantity = 5
+    with pytest.raises(ValidationError) as exc:
+        tariff.full_clean()
+    assert codes(exc.value)["kind"] == {"tariff_in_use"}
