@@ -21,6 +21,7 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
 from .models import (
     ExtensionSubscription,
     Subscription,
@@ -35,8 +36,17 @@ DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 
 ENDS_ON_HELP = _(
     "«По» — день перед «дата начала + период». Месяцы календарные; если такого числа в "
-    "месяце нет, берётся последний день месяца: с 31.01.2027 на 1 месяц — по 27.02.2027."
+    "месяце нет, берется последний день месяца: 31.01.2027 + 1 месяц = 28.02.2027, "
+    "значит «по» — 27.02.2027."
 )
+# Django's stock texts («Выберите корректный вариант…») do not say what to do.
+TARIFF_ERRORS = {
+    "invalid_choice": _("Этот тариф сейчас не предлагается: выберите тариф из списка."),
+}
+PERIOD_ERRORS = {
+    "invalid_choice": _("Этот период сейчас не предлагается: выберите период из списка."),
+}
+DATE_ERRORS = {"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")}
 
 
 # --- Choices from one query ----------------------------------------------------
@@ -152,7 +162,11 @@ def js_locale() -> dict:
         "thousand_separator": get_format("THOUSAND_SEPARATOR"),
         "texts": {
             "quantity_help": gettext("От 1 до %(max)s."),
-            "selected_period": gettext("Выбранный период %(reason)s."),
+            "selected_period": gettext(
+                "Выбранный период не подходит: расширение закончится %(ends_on)s, позже "
+                "окончания подписки на тариф (%(base_ends_on)s). Выберите более короткий "
+                "период или более раннюю дату начала."
+            ),
             "total_formula": gettext("цена периода × количество расширений"),
         },
     }
@@ -229,6 +243,13 @@ class DocumentFormMixin:
                 error = ValidationError(remapped)
         super().add_error(field, error)
 
+    def ends_on(self):
+        """«по» for the start and period on the form (None until both are valid)."""
+        starts_on, period = self.value_of("starts_on"), self.value_of("period")
+        if starts_on and period:
+            return end_or_none(period, starts_on)
+        return None
+
     def value_of(self, name):
         """The field's current value: cleaned when valid, else parsed from the data or initial."""
         if getattr(self, "cleaned_data", None) is not None and name in self.cleaned_data:
@@ -259,17 +280,20 @@ class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
         queryset=Tariff.objects.none(),
         label=_("Тариф"),
         empty_label=_("— выберите тариф —"),
+        error_messages=TARIFF_ERRORS,
     )
     period = ListedModelChoiceField(
         queryset=TariffPeriod.objects.none(),
         label=_("Период действия"),
         empty_label=_("— выберите период —"),
+        error_messages=PERIOD_ERRORS,
         widget=PeriodSelect,
         group_by=lambda period: period.tariff.name,
     )
     starts_on = forms.DateField(
         label=_("Действует с"),
         input_formats=DATE_INPUT_FORMATS,
+        error_messages=DATE_ERRORS,
         widget=_date_input(),
         help_text=ENDS_ON_HELP,
     )
@@ -312,12 +336,6 @@ class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
     def editing(self) -> bool:
         return self.instance.pk is not None
 
-    def ends_on(self):
-        starts_on, period = self.value_of("starts_on"), self.value_of("period")
-        if starts_on and period:
-            return end_or_none(period, starts_on)
-        return None
-
     def js_data(self) -> dict:
         return {
             "today": self.today.isoformat(),
@@ -344,17 +362,20 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         queryset=Tariff.objects.none(),
         label=_("Тариф"),
         empty_label=_("— выберите тариф —"),
+        error_messages=TARIFF_ERRORS,
     )
     period = ListedModelChoiceField(
         queryset=TariffPeriod.objects.none(),
         label=_("Период действия"),
         empty_label=_("— выберите период —"),
+        error_messages=PERIOD_ERRORS,
         widget=PeriodSelect,
         group_by=lambda period: period.tariff.name,
     )
     starts_on = forms.DateField(
         label=_("Действует с"),
         input_formats=DATE_INPUT_FORMATS,
+        error_messages=DATE_ERRORS,
         widget=_date_input(),
         help_text=ENDS_ON_HELP,
     )
@@ -424,7 +445,10 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
             return gettext("недоступно: закончится позже окончания подписки %(base_ends_on)s") % {
                 "base_ends_on": fmt(self.base.ends_on)
             }
-        if ends_on > self.base.ends_on:
+        outside = rules.check_extension_within_base(
+            starts_on=None, ends_on=ends_on, base_starts_on=None, base_ends_on=self.base.ends_on
+        )
+        if "period" in outside:  # R5, decided by its rule; the label says it briefly
             return gettext(
                 "недоступно: закончится %(ends_on)s, позже окончания подписки %(base_ends_on)s"
             ) % {"ends_on": fmt(ends_on), "base_ends_on": fmt(self.base.ends_on)}
@@ -450,12 +474,6 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
             return text
 
         field.label_from_instance = label
-
-    def ends_on(self):
-        starts_on, period = self.value_of("starts_on"), self.value_of("period")
-        if starts_on and period:
-            return end_or_none(period, starts_on)
-        return None
 
     def total(self) -> Decimal | None:
         period, quantity = self.value_of("period"), self.value_of("quantity")

@@ -657,7 +657,7 @@ class Subscription(SubscriptionDocument):
                     "__all__": ValidationError(
                         _(
                             "Подписку продлевает проведенная подписка № %(number)s: сначала "
-                            "отмените её проведение."
+                            "отмените ее проведение."
                         ),
                         code="base_unpost_strands_renewal",
                         params={"number": renewal.number},
@@ -761,7 +761,8 @@ class ExtensionSubscription(SubscriptionDocument):
         default=1,
         validators=[
             MinValueValidator(1, _("Количество расширений — не меньше 1.")),
-            MaxValueValidator(QUANTITY_CEILING),
+            # The upper bound is the tariff's (clean(), one message naming it);
+            # QUANTITY_CEILING is the database's backstop.
         ],
     )
     unit_price = models.DecimalField(
@@ -876,13 +877,17 @@ class ExtensionSubscription(SubscriptionDocument):
             ).items():
                 errors.setdefault(field, error)
             if self.is_being_posted():
-                for field, error in rules.check_extension_posting(
+                posting = rules.check_extension_posting(
                     today=timezone.localdate(),
                     starts_on=self.starts_on,
                     base_number=base.number,
                     base_is_posted=base.is_posted,
                     base_ends_on=base.ends_on,
-                ).items():
+                )
+                if posting.get("__all__") and posting["__all__"].code == "base_ended":
+                    # No period can fit an ended base: «choose a shorter one» would mislead.
+                    errors.pop("period", None)
+                for field, error in posting.items():
                     errors.setdefault(field, error)
         if errors:
             raise ValidationError(errors)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .forms import DocumentFormMixin, ListedModelChoiceField, period_js
 from .models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod, format_tenge
-from .rules import fmt, renewal_start
+from .rules import check_extension_posting, check_extension_within_base, fmt, renewal_start
 
 
 def renewal_starts_on(base: Subscription) -> datetime.date:
@@ -63,7 +63,13 @@ def carried_period(
     else the longest one that ends before it; None when none fits.
     """
     fitting = [(period.end_for(starts_on), period) for period in periods]
-    fitting = [(end, period) for end, period in fitting if end <= ends_on]
+    fitting = [
+        (end, period)
+        for end, period in fitting
+        if not check_extension_within_base(  # R5, from its rule
+            starts_on=None, ends_on=end, base_starts_on=None, base_ends_on=ends_on
+        )
+    ]
     if not fitting:
         return None
 
@@ -130,7 +136,9 @@ def carry_plan(
         problem = gettext("тариф «%(tariff)s» больше не предлагается для этого тарифа") % {
             "tariff": extension.tariff.name
         }
-    elif starts_on < today:
+    elif "starts_on" in check_extension_posting(  # R7, from its rule
+        today=today, starts_on=starts_on, base_number="", base_is_posted=True, base_ends_on=None
+    ):
         problem = gettext(
             "продлевающая подписка начинается %(starts_on)s, в прошлом, а расширение "
             "проводится с сегодняшнего дня или позже"

@@ -53,13 +53,13 @@ def subscription_renew(request, pk):
             if renewal.renews_id == base.pk:
                 return _after_renewed(request, base, renewal)
             # A token replayed from another base's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте её заново."))
+            form.add_error(None, _("Форма устарела: откройте ее заново."))
     return _render(request, form, status=400)
 
 
 def _renewal_blocker(base) -> str:
     if not base.is_posted:
-        return _("Продлить можно только проведенную подписку: сначала проведите её.")
+        return _("Продлить можно только проведенную подписку: сначала проведите ее.")
     renewal = posted_renewal(base)
     if renewal is not None:
         return _("Подписка уже продлена: продлевающая подписка № %(number)s проведена.") % {

@@ -95,7 +95,8 @@ def check_extension_within_base(*, starts_on, ends_on, base_starts_on, base_ends
             _(
                 "Расширение действовало бы по %(ends_on)s, а подписка на тариф — только по "
                 "%(base_ends_on)s. Последний допустимый день окончания — %(base_ends_on)s: "
-                "выберите более короткий период действия или более раннюю дату начала."
+                "выберите более короткий период действия или более раннюю дату начала "
+                "(при проведении — не раньше сегодняшнего дня)."
             ),
             code="extension_ends_after_base",
             params={"ends_on": fmt(ends_on), "base_ends_on": fmt(base_ends_on)},
@@ -109,8 +110,8 @@ def check_extension_posting(*, today, starts_on, base_number, base_is_posted, ba
     if not base_is_posted:
         errors["__all__"] = ValidationError(
             _(
-                "Подписка на тариф № %(number)s не проведена: сначала проведите её, "
-                "затем проводите расширение."
+                "Подписка на тариф № %(number)s не проведена: сначала проведите ее "
+                "(кнопка «Провести» в ее карточке), затем оформляйте расширение."
             ),
             code="base_not_posted",
             params={"number": base_number},
@@ -119,7 +120,8 @@ def check_extension_posting(*, today, starts_on, base_number, base_is_posted, ba
         errors["__all__"] = ValidationError(
             _(
                 "Подписка на тариф № %(number)s закончилась %(base_ends_on)s: расширение к ней "
-                "провести уже нельзя. Оформите новую подписку на тариф."
+                "провести уже нельзя. Оформите абоненту новую подписку на тариф («Добавить "
+                "подписку на тариф» в окне «Подписка») и расширение к ней."
             ),
             code="base_ended",
             params={"number": base_number, "base_ends_on": fmt(base_ends_on)},
@@ -164,8 +166,9 @@ def check_base_keeps_extensions(*, starts_on, ends_on, is_posted, posted_extensi
         return {
             "__all__": ValidationError(
                 _(
-                    "Нельзя отменить проведение: к подписке проведены расширения %(list)s. "
-                    "Сначала отмените их проведение."
+                    "Нельзя отменить проведение: к подписке проведены расширения: %(list)s. "
+                    "Откройте их на вкладке «Подписки на расширения» и сначала отмените их "
+                    "проведение."
                 ),
                 code="base_unpost_strands_extensions",
                 params={"list": describe_documents(posted_extensions)},
@@ -181,9 +184,9 @@ def check_base_keeps_extensions(*, starts_on, ends_on, is_posted, posted_extensi
     return {
         "__all__": ValidationError(
             _(
-                "Изменение оставило бы вне срока подписки проведенные расширения %(list)s. "
-                "Подписка должна начинаться не позже %(earliest)s и действовать не менее чем "
-                "по %(latest)s, либо сначала отмените проведение этих расширений."
+                "Изменение не записано: проведенные расширения %(list)s вышли бы за срок "
+                "подписки. Подписка должна начинаться не позже %(earliest)s и заканчиваться "
+                "не раньше %(latest)s; иначе сначала отмените проведение этих расширений."
             ),
             code="base_change_strands_extensions",
             params={

@@ -227,7 +227,7 @@ def subscription_renew(
             return existing
         if not base.is_posted:
             raise ValidationError(
-                _("Продлить можно только проведенную подписку: сначала проведите её."),
+                _("Продлить можно только проведенную подписку: сначала проведите ее."),
                 code="renew_not_posted",
             )
         renewed_by = base.renewals.filter(status=Status.POSTED).order_by("pk").first()

@@ -174,19 +174,20 @@ def _ticks(first: datetime.date, last: datetime.date, scale: _Scale) -> list[Tic
 def _summary(base, today: datetime.date) -> str:
     if today < base.starts_on:
         days = (base.starts_on - today).days
-        return _("Подписка начнётся %(day)s (через %(days)s дн.); действует по %(end)s.") % {
+        return _("Подписка начнется %(day)s (через %(days)s дн.); действует по %(end)s.") % {
             "day": fmt(base.starts_on),
             "days": days,
             "end": fmt(base.ends_on),
         }
     if today > base.ends_on:
-        return _("Подписка закончилась %(end)s: расширения к ней уже не проводятся.") % {
-            "end": fmt(base.ends_on)
-        }
+        return _(
+            "Подписка закончилась %(end)s: расширения к ней уже не проводятся. Оформите "
+            "абоненту новую подписку на тариф и расширение к ней."
+        ) % {"end": fmt(base.ends_on)}
     left = (base.ends_on - today).days + 1
     return _(
         "Сегодня %(today)s. До окончания подписки (по %(end)s включительно) осталось "
-        "%(left)s дн.: расширение, начатое сегодня, может действовать не дольше."
+        "%(left)s дн.: расширение, начатое сегодня, должно закончиться не позже %(end)s."
     ) % {"today": fmt(today), "end": fmt(base.ends_on), "left": left}
 
 

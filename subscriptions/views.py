@@ -12,7 +12,7 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,11 +23,10 @@ from spreadsheets.export import requested_format
 from subscribers.access import cabinet_view
 from subscribers.models import Subscriber
 
-from . import exports, services
+from . import exports, rules, services
 from .forms import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
 from .history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from .models import ExtensionSubscription, Status, Subscription
-from .rules import fmt as format_day
 from .selectors import subscriber_window_rows
 from .timeline import build_timeline
 
@@ -171,7 +170,7 @@ def subscription_create(request, pk):
             if saved.subscriber_id == subscriber.pk:
                 return _after_subscription_saved(request, saved)
             # A token replayed from another subscriber's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте её заново."))
+            form.add_error(None, _("Форма устарела: откройте ее заново."))
     return _render_subscription_form(request, form, subscriber, status=400)
 
 
@@ -211,15 +210,7 @@ def subscription_detail(request, pk):
     for extension in extensions:
         extension.subscription = base
     can_write = request.membership.can_write
-    extension_blocker = ""
-    if not base.is_posted:
-        extension_blocker = _(
-            "Подписать на расширение можно только проведенную подписку: сначала проведите её."
-        )
-    elif today > base.ends_on:
-        extension_blocker = _(
-            "Подписка закончилась %(day)s: расширение к ней оформить уже нельзя."
-        ) % {"day": format_day(base.ends_on)}
+    extension_blocker = _extension_blocker(base, today)
     highlight = request.GET.get("new", "")
     return render(
         request,
@@ -233,12 +224,24 @@ def subscription_detail(request, pk):
             "can_write": can_write,
             "can_extend": can_write and not extension_blocker,
             "extension_blocker": extension_blocker,
-            "can_delete": can_write and base.is_draft and not extensions,
+            "can_delete": can_write and base.is_draft and not extensions and not base.has_renewals,
             "can_renew": can_write and base.is_posted and base.renewed_by_pk is None,
             "highlight": highlight,
             "today": today,
         },
     )
+
+
+def _extension_blocker(base, today) -> str:
+    """Why no extension can be posted to `base` today (R6, from its rule), or ""."""
+    refusal = rules.check_extension_posting(
+        today=today,
+        starts_on=None,
+        base_number=base.number,
+        base_is_posted=base.is_posted,
+        base_ends_on=base.ends_on,
+    ).get("__all__")
+    return " ".join(refusal.messages) if refusal else ""
 
 
 def _renewed_by() -> dict:
@@ -247,6 +250,7 @@ def _renewed_by() -> dict:
         "pk"
     )
     return {
+        "has_renewals": Exists(Subscription.objects.filter(renews=OuterRef("pk"))),
         "renewed_by_pk": Subquery(renewals.values("pk")[:1]),
         "renewed_by_number": Subquery(renewals.values("number")[:1]),
     }
@@ -316,7 +320,7 @@ def subscription_delete(request, pk):
     base = _base(request, pk)
     if (response := _post_only(request)) is not None:
         return response
-    if request.POST.get("confirm") != "yes":
+    if request.POST.get("confirm") != "yes" and base.is_draft:
         return _render_confirm_delete(request, base, _base_url(base))
     try:
         services.subscription_delete(subscription=base, user=request.user)
@@ -349,6 +353,9 @@ def _initial_start(request):
 def extension_create(request, pk):
     base = _base(request, pk)
     today = timezone.localdate()
+    if blocker := _extension_blocker(base, today):
+        messages.error(request, blocker)
+        return redirect("subscription_detail", pk=base.pk)
     instance = ExtensionSubscription(subscription=base)
     if request.method != "POST":
         form = ExtensionForm(instance=instance, today=today, starts_on=_initial_start(request))
@@ -379,7 +386,7 @@ def extension_create(request, pk):
             if saved.subscription_id == base.pk:
                 return _after_extension_saved(request, saved)
             # A token replayed from another base's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте её заново."))
+            form.add_error(None, _("Форма устарела: откройте ее заново."))
     return _render_extension_form(request, form, base, status=400)
 
 
@@ -495,7 +502,7 @@ def extension_delete(request, pk):
     extension = _extension(request, pk)
     if (response := _post_only(request)) is not None:
         return response
-    if request.POST.get("confirm") != "yes":
+    if request.POST.get("confirm") != "yes" and extension.is_draft:
         return _render_confirm_delete(request, extension, _extension_url(extension))
     try:
         services.extension_delete(extension=extension, user=request.user)

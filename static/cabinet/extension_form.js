@@ -62,7 +62,10 @@
     thousand_separator: "\u00a0",
     texts: {
       quantity_help: "От 1 до %(max)s.",
-      selected_period: "Выбранный период %(reason)s.",
+      selected_period:
+        "Выбранный период не подходит: расширение закончится %(ends_on)s, позже окончания " +
+        "подписки на тариф (%(base_ends_on)s). Выберите более короткий период или более " +
+        "раннюю дату начала.",
       total_formula: "цена периода × количество расширений",
     },
   };
@@ -178,8 +181,9 @@
           return;
         }
         var reason = "";
+        var end = null;
         if (startDate) {
-          var end = periodEnd(startDate, info);
+          end = periodEnd(startDate, info);
           if (end > base.end) {
             reason = fill(data.unavailable_template, {
               ends_on: formatDate(end),
@@ -192,7 +196,10 @@
         // The selected period stays selectable; the note below says why it does not fit.
         option.disabled = Boolean(reason) && !option.selected;
         if (reason && option.selected) {
-          note = fill(locale.texts.selected_period, { reason: reason });
+          note = fill(locale.texts.selected_period, {
+            ends_on: formatDate(end),
+            base_ends_on: formatDate(base.end),
+          });
         }
       });
       if (periodNote) {

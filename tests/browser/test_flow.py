@@ -164,7 +164,7 @@ def test_operator_records_a_session_extension_through_the_whole_flow(page, scree
     screenshot(page, "lichnyi-kabinet")
 
     # → Обслуживаемые абоненты
-    page.get_by_role("main").get_by_role("link", name="Обслуживаемые абоненты").click()
+    page.get_by_role("main").get_by_role("link", name="Обслуживаемые абоненты", exact=True).click()
     expect(heading(page)).to_have_text("Обслуживаемые абоненты")
     screenshot(page, "obsluzhivaemye-abonenty")
     search_subscribers(page, "Ромашка")
@@ -355,7 +355,7 @@ def assert_no_write_controls(page):
 def test_viewer_reads_the_documents_without_any_button_that_writes(page, screenshot, demo):
     base = demo.base
     log_in_to_cabinet(page, "viewer")
-    page.get_by_role("main").get_by_role("link", name="Обслуживаемые абоненты").click()
+    page.get_by_role("main").get_by_role("link", name="Обслуживаемые абоненты", exact=True).click()
     search_subscribers(page, "Ромашка")
     dblclick_row(row_with(page, 'ТОО "Ромашка"'))
     expect(heading(page)).to_have_text("Абонент")

@@ -480,3 +480,30 @@ def test_a_tariff_in_use_keeps_its_kind(base, base_tariff):
     with pytest.raises(ValidationError) as exc:
         tariff.full_clean()
     assert codes(exc.value)["kind"] == {"tariff_in_use"}
+
+
+# --- One refusal, the one that tells what to do ----------------------------------
+
+
+def test_an_ended_base_refuses_with_its_own_reason_not_with_a_shorter_period(
+    subscriber, base_tariff, session_tariff, today
+):
+    base = factories.SubscriptionFactory(
+        subscriber=subscriber,
+        tariff=base_tariff,
+        period=base_tariff.periods.get(count=1),
+        starts_on=add_months(today, -1),
+    )
+    ext = extension(base, session_tariff, starts_on=today, status=Status.POSTED)  # ends after
+    with pytest.raises(ValidationError) as exc:
+        ext.full_clean()
+    found = codes(exc.value)
+    assert found["__all__"] == {"base_ended"}
+    assert "period" not in found  # «choose a shorter period» cannot help here
+
+
+def test_a_quantity_far_above_the_maximum_gets_the_tariffs_message_only(base, session_tariff):
+    with pytest.raises(ValidationError) as exc:
+        extension(base, session_tariff, quantity=5000).full_clean()
+    assert codes(exc.value)["quantity"] == {"quantity_above_max"}
+    assert "от 1 до 10" in str(exc.value)

@@ -405,7 +405,7 @@ def test_extension_button_is_unavailable_with_a_reason_on_a_draft_base(
     response = logged_in(client, operator).get(reverse("subscription_detail", args=[draft_base.pk]))
 
     assert reverse("extension_create", args=[draft_base.pk]) not in text_of(response)
-    assertContains(response, "только проведенную подписку")
+    assertContains(response, "не проведена: сначала проведите ее")
     # A draft without extensions can be posted and deleted.
     assertContains(response, reverse("subscription_post", args=[draft_base.pk]))
     assertContains(response, reverse("subscription_delete", args=[draft_base.pk]))
@@ -838,19 +838,31 @@ def test_each_opening_of_the_form_gets_its_own_token(client, operator, base):
     )
 
 
-def test_extension_refused_at_posting_because_the_base_is_a_draft(
+def test_the_extension_form_of_a_draft_base_sends_back_to_the_card_with_the_reason(
     client, operator, draft_base, session_tariff
 ):
     url = reverse("extension_create", args=[draft_base.pk])
     client = logged_in(client, operator)
-    data = page_form(client.get(url))
-    data.update(
-        tariff=session_tariff.pk, period=session_tariff.periods.get(count=1).pk, action="post"
+    before = ExtensionSubscription.objects.count()
+
+    opened = client.get(url, follow=True)
+    posted = client.post(
+        url,
+        {
+            "tariff": session_tariff.pk,
+            "period": session_tariff.periods.get(count=1).pk,
+            "starts_on": draft_base.starts_on.isoformat(),
+            "quantity": 1,
+            "action": "post",
+        },
+        follow=True,
     )
 
-    response = _refused(client, url, data, "__all__", "base_not_posted")
-
-    assertContains(response, "не проведена: сначала проведите её", status_code=400)
+    card = reverse("subscription_detail", args=[draft_base.pk])
+    for response in (opened, posted):
+        assert response.redirect_chain == [(card, 302)]
+        assertContains(response, "не проведена: сначала проведите ее")
+    assert ExtensionSubscription.objects.count() == before
 
 
 def test_a_refusal_from_the_service_goes_back_onto_the_form(
@@ -968,7 +980,7 @@ def test_posting_an_extension_on_a_draft_base_is_refused_on_the_card(
         reverse("extension_post", args=[draft.pk]), follow=True
     )
 
-    assertContains(response, "сначала проведите её")
+    assertContains(response, "сначала проведите ее")
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
 
@@ -1005,6 +1017,25 @@ def test_deleting_a_posted_extension_is_refused(client, operator, extension):
 
     assertContains(response, "Проведенное расширение удалить нельзя")
     assert ExtensionSubscription.objects.filter(pk=extension.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "document", "refusal"),
+    [
+        ("subscription_delete", "base", "Проведенную подписку удалить нельзя"),
+        ("extension_delete", "extension", "Проведенное расширение удалить нельзя"),
+    ],
+)
+def test_a_posted_document_is_never_offered_as_a_draft_to_delete(
+    client, operator, url_name, document, refusal, request
+):
+    document = request.getfixturevalue(document)
+
+    response = logged_in(client, operator).post(reverse(url_name, args=[document.pk]), follow=True)
+
+    assertContains(response, refusal)
+    assertNotContains(response, "Удалить черновик")
+    assert type(document).objects.filter(pk=document.pk).exists()
 
 
 def test_editing_a_draft_extension_then_posting_it(
