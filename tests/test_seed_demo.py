@@ -183,8 +183,14 @@ def test_demo_partner_has_a_realistic_mix(seeded, today):
 
 
 def test_every_demo_document_obeys_every_rule(seeded):
-    for document in [*Subscription.objects.all(), *ExtensionSubscription.objects.all()]:
+    documents = [*Subscription.objects.all(), *ExtensionSubscription.objects.all()]
+    assert Subscription.objects.exists() and ExtensionSubscription.objects.posted().exists()
+    for document in documents:
         document.full_clean()
+    # what full_clean() does not re-check once posted: the price kept at posting
+    for extension in ExtensionSubscription.objects.posted().select_related("period"):
+        assert extension.amount == extension.unit_price * extension.quantity, extension
+        assert extension.posted_by_id is not None and extension.posted_at is not None
 
 
 def test_generated_password_is_printed_once_and_kept(no_demo_password):

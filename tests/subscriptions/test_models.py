@@ -350,7 +350,16 @@ def test_exclusion_constraint_refuses_overlap_when_clean_is_bypassed(base, subsc
 
 @pytest.mark.skipif(connection.vendor == "postgresql", reason="documents the SQLite behaviour")
 def test_on_sqlite_the_overlap_rule_lives_in_clean_only(base, subscriber, base_tariff):
-    _base(subscriber, base_tariff, base.ends_on).save()  # bypassing clean() is not caught
+    # bypassing clean() and the services is not caught on SQLite: the rule is
+    # in clean() and under the services' lock there, which is why every write
+    # goes through them
+    _base(subscriber, base_tariff, base.ends_on).save()
+    assert (
+        Subscription.objects.filter(
+            subscriber=subscriber, tariff=base_tariff, status=Status.POSTED
+        ).count()
+        == 2
+    )
 
 
 # --- Tariffs ----------------------------------------------------------------
