@@ -119,3 +119,25 @@ def test_organization_documents_pages_match_the_whole_ordered_list(
     drafts = selectors.organization_documents(organization, status=Status.DRAFT)
     assert drafts.count() == 0
     assert list(drafts[0:25]) == []
+
+
+def test_the_three_ways_of_computing_limits_agree(
+    base, session_tariff, infobase_tariff, organization, today
+):
+    # the list page (annotate_limits), the API and the benchmark
+    # (limits_for_subscribers) and the card (limits_breakdown) show one figure
+    add(base, session_tariff, today, 3, 2)
+    add(base, session_tariff, today + 10 * DAY, 1, 3)
+    add(base, infobase_tariff, today, 1, 4)
+    add(base, session_tariff, today, 6, 7, status=Status.DRAFT)
+    factories.SubscriberFactory(organization=organization)  # nothing at all
+    subscribers = Subscriber.objects.all()
+
+    for day in (today - DAY, today, today + 10 * DAY, base.ends_on, base.ends_on + DAY):
+        annotated = {
+            s.pk: selectors.Limits(s.limit_sessions, s.limit_infobases)
+            for s in selectors.annotate_limits(subscribers, day)
+        }
+        assert annotated == selectors.limits_for_subscribers(subscribers, day), day
+        for subscriber in subscribers:
+            assert selectors.limits_breakdown(subscriber, day).limits == annotated[subscriber.pk]
