@@ -6,7 +6,6 @@ extensions in one transaction; its refusal goes back onto the form.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,15 +15,15 @@ from subscribers.access import cabinet_view
 from . import services
 from .models import Subscription
 from .renewal import RenewalForm, posted_renewal
-from .views import _base, _replayed, _token
+from .view_helpers import base_in_scope, replayed_document, save_once
 
 
 @cabinet_view(write=True)
 def subscription_renew(request, pk):
-    base = _base(request, pk)
+    base = base_in_scope(request, pk)
     if request.method == "POST":
         # A repeated submit of a form that already renewed: show its result.
-        if (replayed := _replayed(Subscription, request, renews=base)) is not None:
+        if (replayed := replayed_document(Subscription, request, renews=base)) is not None:
             return _after_renewed(request, base, replayed)
     blocker = _renewal_blocker(base)
     if blocker:
@@ -36,24 +35,21 @@ def subscription_renew(request, pk):
         return _render(request, RenewalForm(base=base, today=today))
     form = RenewalForm(request.POST, base=base, today=today)
     if form.is_valid():
-        try:
-            renewal = services.subscription_renew(
+        renewal = save_once(
+            request,
+            form,
+            lambda token: services.subscription_renew(
                 subscription=base,
                 period=form.cleaned_data["period"],
                 copy_extensions=form.cleaned_data.get("copy_extensions", False),
                 user=request.user,
-                request_token=_token(form),
-            )
-        except ValidationError as error:
-            # A twin request may have renewed meanwhile.
-            if (replayed := _replayed(Subscription, request, renews=base)) is not None:
-                return _after_renewed(request, base, replayed)
-            form.add_error(None, error)
-        else:
-            if renewal.renews_id == base.pk:
-                return _after_renewed(request, base, renewal)
-            # A token replayed from another base's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте ее заново."))
+                request_token=token,
+            ),
+            Subscription,
+            renews=base,
+        )
+        if renewal is not None:
+            return _after_renewed(request, base, renewal)
     return _render(request, form, status=400)
 
 

@@ -8,20 +8,17 @@ buttons, becomes an error message on the card. Nothing here re-implements a rule
 """
 
 import datetime
-import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from spreadsheets.export import requested_format
 from subscribers.access import cabinet_view
-from subscribers.models import Subscriber
 
 from . import exports, rules, services
 from .forms import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
@@ -29,40 +26,16 @@ from .history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from .models import ExtensionSubscription, Status, Subscription
 from .selectors import subscriber_window_rows
 from .timeline import build_timeline
+from .view_helpers import (
+    base_in_scope,
+    extension_in_scope,
+    post_only,
+    replayed_document,
+    save_once,
+    subscriber_in_scope,
+)
 
 # --- Scoping --------------------------------------------------------------------
-
-
-def _subscriber(request, pk) -> Subscriber:
-    return get_object_or_404(Subscriber.objects.for_organization(request.organization), pk=pk)
-
-
-def _base(request, pk, *, related=(), annotations=None) -> Subscription:
-    queryset = Subscription.objects.for_organization(request.organization).select_related(
-        "subscriber", "tariff", "period", *related
-    )
-    if annotations:
-        queryset = queryset.annotate(**annotations)
-    return get_object_or_404(queryset, pk=pk)
-
-
-def _extension(request, pk, *, related=()) -> ExtensionSubscription:
-    queryset = ExtensionSubscription.objects.for_organization(request.organization).select_related(
-        "subscription__subscriber",
-        "subscription__tariff",
-        "subscription__period",
-        "tariff",
-        "period",
-        *related,
-    )
-    return get_object_or_404(queryset, pk=pk)
-
-
-def _post_only(request):
-    """405 for anything but POST, checked after the object was found in scope."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return None
 
 
 def _refusal_text(error: ValidationError) -> str:
@@ -78,25 +51,6 @@ def _parse_date(value):
     return None
 
 
-def _replayed(model, request, **scope):
-    """The document an earlier submission of this very form already wrote, if any.
-
-    Checked before validation: the repeated form would otherwise be refused by
-    the rules its first submission now trips (a second posted base overlaps the
-    first). The service checks the token again under its lock.
-    """
-    try:
-        token = uuid.UUID(request.POST.get("request_token", ""))
-    except ValueError:
-        return None
-    return model.objects.filter(request_token=token, **scope).first()
-
-
-def _token(form):
-    value = form.cleaned_data.get("request_token")
-    return value if isinstance(value, uuid.UUID) else None
-
-
 # --- Window «Подписка» ------------------------------------------------------------
 
 
@@ -107,7 +61,7 @@ def subscriber_subscriptions(request, pk):
     Three queries whatever the number of documents: the subscriber, its bases,
     their extensions.
     """
-    subscriber = _subscriber(request, pk)
+    subscriber = subscriber_in_scope(request, pk)
     return render(
         request,
         "subscriptions/subscriber_subscriptions.html",
@@ -122,7 +76,7 @@ def subscriber_subscriptions(request, pk):
 @cabinet_view
 def subscriber_subscriptions_export(request, pk):
     """The window «Подписка» as XLSX or CSV, rows in the page's order."""
-    subscriber = _subscriber(request, pk)
+    subscriber = subscriber_in_scope(request, pk)
     fmt = requested_format(request)
     return exports.subscriber_subscriptions_response(
         subscriber, today=timezone.localdate(), fmt=fmt
@@ -142,35 +96,31 @@ def _extension_url(extension):
 
 @cabinet_view(write=True)
 def subscription_create(request, pk):
-    subscriber = _subscriber(request, pk)
+    subscriber = subscriber_in_scope(request, pk)
     today = timezone.localdate()
     instance = Subscription(subscriber=subscriber)
     if request.method != "POST":
         form = SubscriptionForm(instance=instance, today=today)
         return _render_subscription_form(request, form, subscriber)
 
-    if (replayed := _replayed(Subscription, request, subscriber=subscriber)) is not None:
+    if (replayed := replayed_document(Subscription, request, subscriber=subscriber)) is not None:
         return _after_subscription_saved(request, replayed)
     if request.POST.get("action") == "post":
         # Set before validation, so clean() checks what posting requires (R11).
         instance.status = Status.POSTED
     form = SubscriptionForm(request.POST, instance=instance, today=today)
     if form.is_valid():
-        try:
-            saved = services.subscription_save(
-                subscription=form.instance, user=request.user, request_token=_token(form)
-            )
-        except ValidationError as error:
-            # A twin request may have written the document meanwhile.
-            replayed = _replayed(Subscription, request, subscriber=subscriber)
-            if replayed is not None:
-                return _after_subscription_saved(request, replayed)
-            form.add_error(None, error)
-        else:
-            if saved.subscriber_id == subscriber.pk:
-                return _after_subscription_saved(request, saved)
-            # A token replayed from another subscriber's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте ее заново."))
+        saved = save_once(
+            request,
+            form,
+            lambda token: services.subscription_save(
+                subscription=form.instance, user=request.user, request_token=token
+            ),
+            Subscription,
+            subscriber=subscriber,
+        )
+        if saved is not None:
+            return _after_subscription_saved(request, saved)
     return _render_subscription_form(request, form, subscriber, status=400)
 
 
@@ -200,7 +150,7 @@ def _render_subscription_form(request, form, subscriber, status=200, subscriptio
 
 @cabinet_view
 def subscription_detail(request, pk):
-    base = _base(
+    base = base_in_scope(
         request, pk, related=("created_by", "posted_by", "renews"), annotations=_renewed_by()
     )
     today = timezone.localdate()
@@ -258,7 +208,7 @@ def _renewed_by() -> dict:
 
 @cabinet_view(write=True)
 def subscription_edit(request, pk):
-    base = _base(request, pk)
+    base = base_in_scope(request, pk)
     today = timezone.localdate()
     if request.method != "POST":
         form = SubscriptionForm(instance=base, today=today)
@@ -289,8 +239,8 @@ def _card_action(request, document, action, done_message) -> None:
 
 @cabinet_view
 def subscription_post(request, pk):
-    base = _base(request, pk)
-    if (response := _post_only(request)) is not None:
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     _card_action(
         request,
@@ -303,8 +253,8 @@ def subscription_post(request, pk):
 
 @cabinet_view
 def subscription_unpost(request, pk):
-    base = _base(request, pk)
-    if (response := _post_only(request)) is not None:
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     _card_action(
         request,
@@ -317,8 +267,8 @@ def subscription_unpost(request, pk):
 
 @cabinet_view
 def subscription_delete(request, pk):
-    base = _base(request, pk)
-    if (response := _post_only(request)) is not None:
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     if request.POST.get("confirm") != "yes" and base.is_draft:
         return _render_confirm_delete(request, base, _base_url(base))
@@ -351,7 +301,7 @@ def _initial_start(request):
 
 @cabinet_view(write=True)
 def extension_create(request, pk):
-    base = _base(request, pk)
+    base = base_in_scope(request, pk)
     today = timezone.localdate()
     if blocker := _extension_blocker(base, today):
         messages.error(request, blocker)
@@ -361,7 +311,9 @@ def extension_create(request, pk):
         form = ExtensionForm(instance=instance, today=today, starts_on=_initial_start(request))
         return _render_extension_form(request, form, base)
 
-    if (replayed := _replayed(ExtensionSubscription, request, subscription=base)) is not None:
+    if (
+        replayed := replayed_document(ExtensionSubscription, request, subscription=base)
+    ) is not None:
         return _after_extension_saved(request, replayed)
     posting = request.POST.get("action") == "post"
     if posting:
@@ -369,24 +321,17 @@ def extension_create(request, pk):
         instance.status = Status.POSTED
     form = ExtensionForm(request.POST, instance=instance, today=today)
     if form.is_valid():
-        try:
-            saved = services.extension_save(
-                extension=form.instance,
-                user=request.user,
-                post=posting,
-                request_token=_token(form),
-            )
-        except ValidationError as error:
-            # A twin request may have written the document meanwhile.
-            replayed = _replayed(ExtensionSubscription, request, subscription=base)
-            if replayed is not None:
-                return _after_extension_saved(request, replayed)
-            form.add_error(None, error)
-        else:
-            if saved.subscription_id == base.pk:
-                return _after_extension_saved(request, saved)
-            # A token replayed from another base's form: nothing was written here.
-            form.add_error(None, _("Форма устарела: откройте ее заново."))
+        saved = save_once(
+            request,
+            form,
+            lambda token: services.extension_save(
+                extension=form.instance, user=request.user, post=posting, request_token=token
+            ),
+            ExtensionSubscription,
+            subscription=base,
+        )
+        if saved is not None:
+            return _after_extension_saved(request, saved)
     return _render_extension_form(request, form, base, status=400)
 
 
@@ -424,7 +369,7 @@ def _render_extension_form(request, form, base, status=200, extension=None):
 
 @cabinet_view
 def extension_detail(request, pk):
-    extension = _extension(request, pk, related=("created_by", "posted_by"))
+    extension = extension_in_scope(request, pk, related=("created_by", "posted_by"))
     return render(
         request,
         "subscriptions/extension_detail.html",
@@ -441,7 +386,7 @@ def extension_detail(request, pk):
 
 @cabinet_view(write=True)
 def extension_edit(request, pk):
-    extension = _extension(request, pk)
+    extension = extension_in_scope(request, pk)
     base = extension.subscription
     if extension.is_posted:
         messages.error(
@@ -471,8 +416,8 @@ def extension_edit(request, pk):
 
 @cabinet_view
 def extension_post(request, pk):
-    extension = _extension(request, pk)
-    if (response := _post_only(request)) is not None:
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     _card_action(
         request,
@@ -485,8 +430,8 @@ def extension_post(request, pk):
 
 @cabinet_view
 def extension_unpost(request, pk):
-    extension = _extension(request, pk)
-    if (response := _post_only(request)) is not None:
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     _card_action(
         request,
@@ -499,8 +444,8 @@ def extension_unpost(request, pk):
 
 @cabinet_view
 def extension_delete(request, pk):
-    extension = _extension(request, pk)
-    if (response := _post_only(request)) is not None:
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
         return response
     if request.POST.get("confirm") != "yes" and extension.is_draft:
         return _render_confirm_delete(request, extension, _extension_url(extension))
