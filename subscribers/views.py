@@ -46,6 +46,12 @@ class CabinetLoginView(LoginView):
     redirect_authenticated_user = True
     extra_context = {"title": _("Вход")}
 
+    def get_redirect_url(self):
+        # Only a path of this site («/subscribers/12/»): Django also accepts a
+        # relative «0» or «x/y», which would land on a 404 after a good login.
+        url = super().get_redirect_url()
+        return url if url.startswith("/") and not url.startswith("//") else ""
+
     def get_default_redirect_url(self):
         user = self.request.user
         if user.is_staff and membership_of(user) is None:

@@ -668,3 +668,15 @@ def test_subscriber_card_queries_do_not_grow_with_its_extensions(
 
     assert len(response.context["breakdown"].extensions) == rows
     assertContains(response, f'data-limit="sessions">{5 + rows}</span>')
+
+
+@pytest.mark.parametrize(
+    "next_url", ["0", "subscribers/", "//evil.example/", "https://evil.example/"]
+)
+def test_login_goes_home_when_next_is_not_a_path_of_this_site(client, operator, next_url):
+    response = client.post(
+        reverse("login"), {"username": "operator", "password": "secret-pass-123", "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
