@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,23 @@ def renewal_starts_on(base: Subscription) -> datetime.date:
 def posted_renewal(base: Subscription) -> Subscription | None:
     """The posted subscription that already renews `base`, if any."""
     return base.renewals.filter(status=Status.POSTED).order_by("pk").first()
+
+
+def renewal_refusal(base: Subscription) -> ValidationError | None:
+    """Why `base` cannot be renewed now, or None (the form and the service ask this)."""
+    if not base.is_posted:
+        return ValidationError(
+            gettext("Продлить можно только проведенную подписку: сначала проведите ее."),
+            code="renew_not_posted",
+        )
+    renewal = posted_renewal(base)
+    if renewal is not None:
+        return ValidationError(
+            gettext("Подписка уже продлена: продлевающая подписка № %(number)s проведена."),
+            code="already_renewed",
+            params={"number": renewal.number},
+        )
+    return None
 
 
 def carried_extensions(base: Subscription):

@@ -14,7 +14,7 @@ from subscribers.access import cabinet_view
 
 from . import services
 from .models import Subscription
-from .renewal import RenewalForm, posted_renewal
+from .renewal import RenewalForm, renewal_refusal
 from .view_helpers import base_in_scope, replayed_document, save_once
 
 
@@ -54,14 +54,8 @@ def subscription_renew(request, pk):
 
 
 def _renewal_blocker(base) -> str:
-    if not base.is_posted:
-        return _("Продлить можно только проведенную подписку: сначала проведите ее.")
-    renewal = posted_renewal(base)
-    if renewal is not None:
-        return _("Подписка уже продлена: продлевающая подписка № %(number)s проведена.") % {
-            "number": renewal.number
-        }
-    return ""
+    refusal = renewal_refusal(base)
+    return " ".join(refusal.messages) if refusal is not None else ""
 
 
 def _after_renewed(request, base, renewal):

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from subscribers.models import Subscriber
 
 from .models import ExtensionSubscription, Status, Subscription, TariffPeriod
-from .renewal import carried_extensions, carried_period, renewal_starts_on
+from .renewal import carried_extensions, carried_period, renewal_refusal, renewal_starts_on
 
 BUSY_CODE = "document_busy"
 logger = logging.getLogger(__name__)
@@ -67,6 +67,14 @@ def _lock_base(pk) -> Subscription:
     # a changed period_id would silently drop the row. Lock, then read.
     Subscription.objects.select_for_update().filter(pk=pk).values_list("pk", flat=True).get()
     return Subscription.objects.select_related("tariff", "period", "subscriber").get(pk=pk)
+
+
+def posted_edit_refusal() -> ValidationError:
+    """A posted extension is not edited in place (its price and dates are kept)."""
+    return ValidationError(
+        _("Проведенное расширение не изменяют: сначала отмените проведение."),
+        code="edit_posted",
+    )
 
 
 def _lock_subscriber(pk) -> None:
@@ -225,18 +233,8 @@ def subscription_renew(
         existing = _existing_by_token(Subscription, request_token)
         if existing is not None:
             return existing
-        if not base.is_posted:
-            raise ValidationError(
-                _("Продлить можно только проведенную подписку: сначала проведите ее."),
-                code="renew_not_posted",
-            )
-        renewed_by = base.renewals.filter(status=Status.POSTED).order_by("pk").first()
-        if renewed_by is not None:
-            raise ValidationError(
-                _("Подписка уже продлена: продлевающая подписка № %(number)s проведена."),
-                code="already_renewed",
-                params={"number": renewed_by.number},
-            )
+        if (refusal := renewal_refusal(base)) is not None:
+            raise refusal
         posted_at = timezone.now()
         renewal = Subscription(
             subscriber=base.subscriber,
@@ -321,22 +319,26 @@ def extension_save(
     document the first request made.
     """
     with _locked_transaction():
-        base = _lock_base(extension.subscription_id)
+        stored = (
+            ExtensionSubscription.objects.filter(pk=extension.pk)
+            .values("status", "subscription_id")
+            .first()
+            if extension.pk
+            else None
+        )
+        # Moving a draft to another base locks both bases, in pk order (R12).
+        base_ids = {extension.subscription_id} | ({stored["subscription_id"]} if stored else set())
+        for base_id in sorted(base_ids):
+            locked = _lock_base(base_id)
+            if base_id == extension.subscription_id:
+                base = locked
         existing = _existing_by_token(ExtensionSubscription, request_token)
         if existing is not None:
             return existing
         extension.subscription = base
-        if extension.pk:
-            stored_status = (
-                ExtensionSubscription.objects.filter(pk=extension.pk)
-                .values_list("status", flat=True)
-                .get()
-            )
-            if stored_status == Status.POSTED:
-                raise ValidationError(
-                    _("Проведенное расширение не изменяют: сначала отмените проведение."),
-                    code="edit_posted",
-                )
+        if stored is not None:
+            if stored["status"] == Status.POSTED:
+                raise posted_edit_refusal()
             reason = _("Изменение")
         else:
             extension.created_by = user

@@ -389,9 +389,7 @@ def extension_edit(request, pk):
     extension = extension_in_scope(request, pk)
     base = extension.subscription
     if extension.is_posted:
-        messages.error(
-            request, _("Проведенное расширение не изменяют: сначала отмените проведение.")
-        )
+        messages.error(request, " ".join(services.posted_edit_refusal().messages))
         return redirect("extension_detail", pk=extension.pk)
     today = timezone.localdate()
     if request.method != "POST":

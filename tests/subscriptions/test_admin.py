@@ -676,12 +676,15 @@ def test_change_list_date_hierarchy_offers_years_without_scanning_dates(
 
 
 def test_change_list_finds_documents_by_organization_name(admin_client, base_tariff):
-    base = factories.SubscriptionFactory(tariff=base_tariff)
-    other = factories.SubscriptionFactory(tariff=base_tariff)
-
-    response = admin_client.get(
-        _url(Subscription, "changelist"), {"q": base.subscriber.organization.name}
+    # names whose words appear in no other field (codes, BIN/IIN, numbers)
+    base = factories.SubscriptionFactory(
+        tariff=base_tariff, subscriber__organization__name="Солнечный Сервис"
     )
+    other = factories.SubscriptionFactory(
+        tariff=base_tariff, subscriber__organization__name="Лунный Сервис"
+    )
+
+    response = admin_client.get(_url(Subscription, "changelist"), {"q": "Солнечный"})
 
     assert list(response.context["cl"].result_list) == [base]
     assert other.organization_id != base.organization_id
