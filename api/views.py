@@ -6,7 +6,6 @@ queries whatever the number of rows (select_related / prefetch).
 """
 
 from django.db.models import Prefetch
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -18,6 +17,7 @@ from rest_framework.response import Response
 
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_search_q
+from subscriptions import clock
 from subscriptions.models import ExtensionSubscription, Subscription
 from subscriptions.selectors import subscriber_limits
 
@@ -86,7 +86,7 @@ class SubscriberViewSet(viewsets.ReadOnlyModelViewSet):
         query = LimitsQuerySerializer(data=request.query_params)
         if not query.is_valid():
             raise ValidationError(query.errors)
-        day = query.validated_data.get("date") or timezone.localdate()
+        day = query.validated_data.get("date") or clock.today()
         limits = subscriber_limits(subscriber, day)
         data = {
             "subscriber": subscriber.pk,

@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscribers.validators import bin_iin_control_digit
+from subscriptions import clock
 from subscriptions.models import (
     ExtensionSubscription,
     NumberSequence,
@@ -458,7 +459,7 @@ def generate(
         raise SystemExit(
             "Данные бенчмарка уже есть (организации «Бенчмарк-партнер …»): добавьте --reset."
         )
-    today = today or timezone.localdate()
+    today = today or clock.today()
     rng = random.Random(seed)
     made = Made()
     vendor = connection.vendor

@@ -53,6 +53,7 @@ from django.utils import timezone
 from benchmarks import generate as gen
 from benchmarks.run import RESULTS_DIR, delete_documents, machine, percentile
 from subscribers.models import ServiceOrganization, Subscriber
+from subscriptions import clock
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import Periodicity, period_end
 
@@ -178,7 +179,7 @@ class Plan:
     """Ids picked from the database beforehand: the operator's organization only."""
 
     def __init__(self, rng: random.Random):
-        today = timezone.localdate()
+        today = clock.today()
         self.today = today.strftime("%d.%m.%Y")
         organization = ServiceOrganization.objects.get(name=f"{gen.ORGANIZATION_PREFIX}000")
         subscribers = list(

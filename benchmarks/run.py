@@ -50,7 +50,7 @@ from django.utils import timezone
 
 from benchmarks import generate as gen
 from subscribers.models import ServiceOrganization, Subscriber
-from subscriptions import services
+from subscriptions import clock, services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import Periodicity, period_end
 from subscriptions.selectors import Limits, limits_for_subscribers
@@ -322,7 +322,7 @@ def _post_many(base_pk, count, targets: Targets, barrier, latencies, refused, cr
                 subscription_id=base_pk,
                 tariff=targets.session_tariff,
                 period=targets.session_period,
-                starts_on=timezone.localdate(),
+                starts_on=clock.today(),
                 quantity=1,
             )
             started = time.perf_counter()
@@ -659,7 +659,7 @@ def main(argv=None) -> dict:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
 
     gen.ensure(args.scale, password=args.password)
-    today = timezone.localdate()
+    today = clock.today()
     targets = Targets(today)
     result = {
         "meta": {

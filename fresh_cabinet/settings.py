@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ops",
     "subscribers",
     "subscriptions",
+    "cabinet",
     "api",
 ]
 
@@ -78,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "subscribers.context_processors.cabinet",
+                "cabinet.context_processors.cabinet",
             ],
         },
     },
@@ -146,7 +147,7 @@ LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
 # X-Forwarded-For is ignored and the address is the connection's, since a
 # client could otherwise name any address it likes.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_HANDLER = "subscribers.throttling.CabinetAxesHandler"
+AXES_HANDLER = "cabinet.throttling.CabinetAxesHandler"
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
 # The handler compares each parameter with its own limit above; Axes sees the
 # username's (see CabinetAxesHandler.get_failures).
@@ -157,8 +158,8 @@ AXES_RESET_ON_SUCCESS = True
 # push the end of the lockout further away (someone who keeps guessing a
 # user's password cannot keep the user out for good).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "subscribers.throttling.client_ip_address"
-AXES_LOCKOUT_CALLABLE = "subscribers.throttling.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cabinet.throttling.client_ip_address"
+AXES_LOCKOUT_CALLABLE = "cabinet.throttling.lockout_response"
 # Lockouts are logged as warnings; no banner at every start.
 AXES_VERBOSE = False
 

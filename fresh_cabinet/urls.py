@@ -11,10 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", ops_views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("subscribers.urls")),
-    path("", include("subscriptions.urls")),
+    path("", include("cabinet.urls")),
     path("api/", include("api.urls")),
-    path("api-tokens/", include("api.urls_cabinet")),
 ]
 
 handler400 = "ops.views.bad_request"

@@ -24,7 +24,6 @@ from django.db.models import Max, Min
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
@@ -33,6 +32,7 @@ from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import 
 
 from subscribers.admin import LargeTablePaginator, ReadOnlyHistoryAdmin, TamperedIdsMixin
 
+from . import clock
 from .models import (
     ExtensionSubscription,
     NumberSequence,
@@ -521,7 +521,7 @@ class LargeDocumentListMixin:
             )
             if bounds["first"] is None:
                 return []
-            today = timezone.localdate()
+            today = clock.today()
             first = max(bounds["first"].year, today.year - self.HIERARCHY_YEARS_BACK)
             last = min(bounds["last"].year, today.year + self.HIERARCHY_YEARS_AHEAD)
             return [datetime.date(year, 1, 1) for year in range(first, last + 1)]

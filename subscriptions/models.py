@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,11 +6,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from . import rules
+from common.formatting import fmt, format_tenge
+
+from . import clock, pricing, rules
 from .periods import (
     DAYS_PER_UNIT,
     MONTHS_PER_UNIT,
@@ -29,20 +29,6 @@ from .validators import (
 
 # The database-wide bound of R8; each extension tariff sets its own, lower maximum.
 QUANTITY_CEILING = 999
-
-
-def format_tenge(amount) -> str:
-    """«12 000 ₸» in Russian and Kazakh, «12,000 ₸» in English; no kopecks when whole.
-
-    Grouping and the decimal separator are the active language's formats
-    (Django's for ru and en, formats/kk for Kazakh).
-    """
-    if amount is None:
-        return "—"
-    amount = Decimal(amount)
-    places = 0 if amount == amount.to_integral_value() else 2
-    text = number_format(amount, decimal_pos=places, force_grouping=True)
-    return f"{text}\u00a0₸"
 
 
 class Tariff(models.Model):
@@ -568,7 +554,7 @@ class Subscription(SubscriptionDocument):
     def __str__(self):
         return (
             f"№ {self.number} {self.subscriber} — {self.tariff} "
-            f"({rules.fmt(self.starts_on)}–{rules.fmt(self.ends_on)})"
+            f"({fmt(self.starts_on)}–{fmt(self.ends_on)})"
         )
 
     @property
@@ -577,7 +563,7 @@ class Subscription(SubscriptionDocument):
 
     @property
     def current_amount(self):
-        return self.period.price
+        return pricing.document_amount(self)
 
     def clean(self):
         errors = {}
@@ -823,11 +809,7 @@ class ExtensionSubscription(SubscriptionDocument):
     @property
     def current_amount(self):
         """The kept amount once posted; for a draft, today's price × quantity."""
-        if self.amount is not None:
-            return self.amount
-        if self.period_id and self.quantity:
-            return self.period.price * self.quantity
-        return None
+        return pricing.document_amount(self)
 
     def is_being_posted(self) -> bool:
         """Posting, or changing what a posted document says: R6 and R7 apply."""
@@ -878,7 +860,7 @@ class ExtensionSubscription(SubscriptionDocument):
                 errors.setdefault(field, error)
             if self.is_being_posted():
                 posting = rules.check_extension_posting(
-                    today=timezone.localdate(),
+                    today=clock.today(),
                     starts_on=self.starts_on,
                     base_number=base.number,
                     base_is_posted=base.is_posted,

@@ -9,10 +9,11 @@ becomes that month's last day (31 January + 1 month = 28/29 February).
 import calendar
 import datetime
 
-from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language, npgettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import npgettext
+
+from common.formatting import plural_word
 
 
 class Periodicity(models.TextChoices):
@@ -55,28 +56,6 @@ def _plurals(periodicity: str, count: int) -> tuple[tuple[str, str, str], str]:
             "period", "полугодие", "полугодий", count
         )
     return ("год", "года", "лет"), npgettext("period", "год", "лет", count)
-
-
-def russian_plural(count: int, forms: tuple[str, str, str]) -> str:
-    n = abs(count) % 100
-    if 11 <= n <= 14:
-        return forms[2]
-    n %= 10
-    if n == 1:
-        return forms[0]
-    if 2 <= n <= 4:
-        return forms[1]
-    return forms[2]
-
-
-def plural_word(count: int, russian_forms: tuple[str, str, str], translated: str) -> str:
-    """The word for `count` things: Russian's three forms in Russian (the source
-    language, which has no catalogue), else `translated` — the ngettext of the
-    active language, whose msgid and msgid_plural are Russian's one and many forms."""
-    language = get_language() or settings.LANGUAGE_CODE
-    if language.split("-")[0] == "ru":
-        return russian_plural(count, russian_forms)
-    return translated
 
 
 def describe_period(periodicity: str, count: int) -> str:

@@ -32,10 +32,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.template.loader import render_to_string
 
+from common.formatting import russian_plural
 from subscribers.models import Membership, ServiceOrganization
 
 from .models import ExtensionSubscription, ReminderSent, Status, Subscription, Tariff
-from .periods import russian_plural
 
 logger = logging.getLogger(__name__)
 

@@ -11,28 +11,16 @@ counts at its period's price × quantity, as `ExtensionSubscription.current_amou
 
 import calendar
 import datetime
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django import forms
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
-
-from spreadsheets.export import (
-    INTEGER,
-    MONEY,
-    MONTH,
-    TEXT,
-    Column,
-    export_response,
-    filename_for,
-)
 
 from .models import ExtensionSubscription, Status, Tariff
 from .periods import add_months
+from .pricing import amount_expression
 
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 12
@@ -67,100 +55,6 @@ def months_in(first: datetime.date, last: datetime.date) -> list[datetime.date]:
 
 def month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-# --- The form -------------------------------------------------------------------------
-
-_MONTH_PATTERNS = (
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-11, as <input type="month">
-    re.compile(r"^(?P<month>\d{1,2})\.(?P<year>\d{4})$"),  # 11.2026, as written in Russian
-)
-
-
-class MonthField(forms.Field):
-    """A month typed as ГГГГ-ММ (or ММ.ГГГГ); cleaned to the month's first day."""
-
-    widget = forms.TextInput
-    default_error_messages = {
-        "invalid": _("Введите месяц в формате ГГГГ-ММ, например 2026-11."),
-        "year": _("Год — от %(min)s до %(max)s."),
-    }
-
-    def widget_attrs(self, widget):
-        return {
-            **super().widget_attrs(widget),
-            "placeholder": _("ГГГГ-ММ"),
-            "autocomplete": "off",
-            "maxlength": 7,
-            "size": 8,
-        }
-
-    def to_python(self, value):
-        text = str(value or "").strip()
-        if not text:
-            return None
-        match = next((m for p in _MONTH_PATTERNS if (m := p.match(text))), None)
-        if match is None or not 1 <= int(match["month"]) <= 12:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        year = int(match["year"])
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise forms.ValidationError(
-                self.error_messages["year"], code="year", params={"min": MIN_YEAR, "max": MAX_YEAR}
-            )
-        return datetime.date(year, int(match["month"]), 1)
-
-
-class MonthRangeForm(forms.Form):
-    """«С месяца» / «По месяц»; an empty field takes its default.
-
-    Default: the last 12 months up to the current one. At most 36 months.
-    """
-
-    from_month = MonthField(label=_("С месяца"), required=False)
-    to_month = MonthField(label=_("По месяц"), required=False)
-
-    def __init__(self, data=None, *, today: datetime.date, **kwargs):
-        current = today.replace(day=1)
-        self.defaults = {
-            "from_month": add_months(current, 1 - DEFAULT_MONTHS),
-            "to_month": current,
-        }
-        # The page shows the months it reports on, also when they were defaults.
-        data = (data or {}).copy()
-        for name, default in self.defaults.items():
-            if not str(data.get(name, "")).strip():
-                data[name] = default.strftime("%Y-%m")
-        super().__init__(data, **kwargs)
-
-    def clean(self):
-        cleaned = super().clean()
-        first, last = cleaned.get("from_month"), cleaned.get("to_month")
-        if first and last:
-            if last < first:
-                self.add_error(
-                    "to_month",
-                    forms.ValidationError(
-                        _("«По месяц» не может быть раньше «С месяца»."), code="range_reversed"
-                    ),
-                )
-            elif len(months_in(first, last)) > MAX_MONTHS:
-                self.add_error(
-                    "to_month",
-                    forms.ValidationError(
-                        _("Не больше %(max)s месяцев: сократите период (сейчас %(count)s)."),
-                        code="range_too_long",
-                        params={"max": MAX_MONTHS, "count": len(months_in(first, last))},
-                    ),
-                )
-        return cleaned
-
-    @property
-    def first_month(self) -> datetime.date:
-        return self.cleaned_data["from_month"]
-
-    @property
-    def last_month(self) -> datetime.date:
-        return self.cleaned_data["to_month"]
 
 
 # --- The numbers ----------------------------------------------------------------------
@@ -266,11 +160,7 @@ class Report:
 def extensions_by_month(organization, first_month: datetime.date, last_month: datetime.date):
     """The report for the months from `first_month` to `last_month` (first days), two queries."""
     money = DecimalField(max_digits=16, decimal_places=2)
-    amount = Coalesce(
-        "amount",
-        ExpressionWrapper(F("period__price") * F("quantity"), output_field=money),
-        output_field=money,
-    )
+    amount = amount_expression(ExtensionSubscription)
     sums = (
         ExtensionSubscription.objects.for_organization(organization)
         .filter(status=Status.POSTED, starts_on__range=(first_month, month_end(last_month)))
@@ -314,27 +204,3 @@ def extensions_by_month(organization, first_month: datetime.date, last_month: da
         total.add(group.total)
         months.append(group)
     return Report(first_month, last_month, tariffs, months, tariff_totals, total)
-
-
-# --- The download ---------------------------------------------------------------------
-
-
-def report_columns() -> list[Column]:
-    return [
-        Column(gettext("Месяц"), lambda r: r.month, MONTH, 16),
-        Column(gettext("Тариф"), lambda r: r.tariff_label, TEXT, 30),
-        Column(gettext("Документов"), lambda r: r.figures.documents, INTEGER, 12),
-        Column(gettext("Количество расширений"), lambda r: r.figures.quantity, INTEGER, 14),
-        Column(gettext("Сумма, ₸"), lambda r: r.figures.amount, MONEY, 16),
-    ]
-
-
-def report_response(report: Report, *, today: datetime.date, fmt: str):
-    return export_response(
-        fmt=fmt,
-        columns=report_columns(),
-        rows=[*report.rows(), *report.total_rows()],
-        filename=filename_for("rasshireniya-po-mesyacam", today, fmt),
-        sheet_title=gettext("Расширения по месяцам"),
-        emphasize=lambda row: row.is_total,
-    )

@@ -8,13 +8,9 @@ next to its field. Codes are stable: tests and callers rely on them.
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-
-def fmt(day: datetime.date) -> str:
-    """A day in the active language's short format: «30.11.2026» (ru, kk), «30 Nov 2026» (en)."""
-    return date_format(day, "SHORT_DATE_FORMAT")
+from common.formatting import fmt
 
 
 def ranges_overlap(a_start, a_end, b_start, b_end) -> bool:

@@ -16,8 +16,6 @@ from django.db import connections
 from django.db.models import (
     BigIntegerField,
     CharField,
-    DecimalField,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -32,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import ExtensionSubscription, Status, Subscription, Tariff
 from .periods import describe_period
+from .pricing import amount_expression
 
 
 @dataclass(frozen=True)
@@ -232,15 +231,14 @@ def _base_document_values(queryset):
         doc_ends_on=F("ends_on"),
         doc_quantity=Value(None, output_field=IntegerField()),
         doc_status=F("status"),
-        doc_amount=F("period__price"),
+        doc_amount=amount_expression(Subscription),
     )
 
 
 def _extension_document_values(queryset):
     # The same columns, in the same order, as _base_document_values: UNION
     # matches columns by position. A posted extension shows its kept amount,
-    # a draft today's price × quantity (as ExtensionSubscription.current_amount).
-    money = DecimalField(max_digits=14, decimal_places=2)
+    # a draft today's price × quantity (the price function's SQL).
     return queryset.values(
         doc_kind=Value("extension", output_field=CharField()),
         doc_pk=F("pk"),
@@ -255,11 +253,7 @@ def _extension_document_values(queryset):
         doc_ends_on=F("ends_on"),
         doc_quantity=F("quantity"),
         doc_status=F("status"),
-        doc_amount=Coalesce(
-            F("amount"),
-            ExpressionWrapper(F("period__price") * F("quantity"), output_field=money),
-            output_field=money,
-        ),
+        doc_amount=amount_expression(ExtensionSubscription),
     )
 
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from subscribers.models import Subscriber
 
 from .models import ExtensionSubscription, Status, Subscription, TariffPeriod
+from .pricing import kept_prices
 from .renewal import carried_extensions, carried_period, renewal_refusal, renewal_starts_on
 
 BUSY_CODE = "document_busy"
@@ -358,8 +359,9 @@ def _mark_posted(extension: ExtensionSubscription, user) -> None:
     extension.posted_at = timezone.now()
     if extension.period_id:
         # The price as it is at posting, never rewritten by later price changes.
-        extension.unit_price = extension.period.price
-        extension.amount = extension.period.price * (extension.quantity or 0)
+        extension.unit_price, extension.amount = kept_prices(
+            extension.period, extension.quantity or 0
+        )
 
 
 def extension_post(*, extension: ExtensionSubscription, user) -> ExtensionSubscription:

@@ -407,7 +407,7 @@ def test_subscriber_window_download_has_the_pages_rows(client, viewer, documents
 def test_subscriber_window_download_with_many_bases_keeps_extensions_under_their_base(
     client, viewer, subscriber, base_tariff, session_tariff, today, monkeypatch
 ):
-    monkeypatch.setattr("subscriptions.exports.CHUNK_ROWS", 2)  # several batches of bases
+    monkeypatch.setattr("cabinet.exports.CHUNK_ROWS", 2)  # several batches of bases
     day = factories.TariffPeriodFactory(tariff=base_tariff, periodicity=Periodicity.DAY, count=1)
     for n in range(5):
         base = factories.SubscriptionFactory(

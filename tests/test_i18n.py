@@ -20,10 +20,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
-from subscribers.templatetags.cabinet import ru_date, tenge
-from subscriptions.models import format_tenge
+from cabinet.templatetags.cabinet import ru_date, tenge
+from cabinet.templatetags.documents import infobases_count, sessions_count
+from common.formatting import format_tenge
 from subscriptions.periods import Periodicity, add_months, describe_period
-from subscriptions.templatetags.documents import infobases_count, sessions_count
 from tests import factories
 
 LOCALE = Path(settings.BASE_DIR) / "locale"

@@ -26,10 +26,10 @@ from django.core.signals import request_finished, request_started
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from common.formatting import fmt
 from subscribers.models import Subscriber
 from subscriptions.models import ExtensionSubscription, Status, Subscription, TariffPeriod
 from subscriptions.periods import Periodicity, period_end
-from subscriptions.rules import fmt
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -28,6 +28,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from api.models import ApiToken
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscriptions.models import (
     ExtensionSubscription,
@@ -77,6 +78,7 @@ class Side:
     draft_base: Subscription  # draft, a month a year from now
     extension: ExtensionSubscription  # posted «Дополнительный сеанс» × 2 from today
     draft_extension: ExtensionSubscription  # draft «Дополнительная база» in 10 days
+    api_token: ApiToken  # a key of the organization, not revoked
 
 
 @dataclass
@@ -152,7 +154,10 @@ def _side(organization, username, base_tariff, session_tariff, infobase_tariff, 
     )
     for document in (base, extension):
         document.refresh_from_db()
-    return Side(organization, owner, subscriber, base, draft_base, extension, draft_extension)
+    api_token, _key = ApiToken.issue(organization=organization, name="Учет", created_by=owner)
+    return Side(
+        organization, owner, subscriber, base, draft_base, extension, draft_extension, api_token
+    )
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Every cabinet URL × GET/POST × who is asking: scoping and roles.
 
-The table is read from subscribers/urls.py and subscriptions/urls.py, so a URL
+The table is read from cabinet/urls.py, so a URL
 added later is checked without anyone remembering to list it. For each URL:
 
 - another organization's owner naming our object: 404 on GET and POST (and,
@@ -18,8 +18,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-import subscribers.urls
-import subscriptions.urls
+import cabinet.urls
 
 from .conftest import client_for, everything_snapshot
 
@@ -31,6 +30,7 @@ OBJECT_KINDS = {
     "subscribers": "subscriber",
     "subscriptions": "base",
     "extensions": "extension",
+    "api-tokens": "api_token",
 }
 
 
@@ -46,7 +46,7 @@ def _kind(pattern: URLPattern) -> str | None:
 
 CABINET_URLS = sorted(
     (pattern.name, _kind(pattern))
-    for pattern in [*subscribers.urls.urlpatterns, *subscriptions.urls.urlpatterns]
+    for pattern in cabinet.urls.urlpatterns
     if pattern.name not in NOT_CABINET
 )
 
@@ -80,6 +80,7 @@ def _target(side, kind):
         "subscriber": side.subscriber,
         "base": side.base,
         "extension": side.draft_extension,
+        "api_token": side.api_token,
     }[kind]
 
 

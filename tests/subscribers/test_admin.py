@@ -3,7 +3,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from subscribers.admin import LargeTablePaginator
+from common.admin import LargeTablePaginator
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from tests import factories
 from tests.admin_forms import page_data

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from subscribers.throttling import client_ip_address
+from cabinet.throttling import client_ip_address
 from tests import factories
 
 PASSWORD = "secret-pass-123"

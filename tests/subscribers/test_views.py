@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from subscribers.forms import INVALID_LOGIN_MESSAGE
+from cabinet.forms.auth import INVALID_LOGIN_MESSAGE
 from subscriptions.models import Status
 from subscriptions.periods import Periodicity
 from tests import factories

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from common.formatting import fmt
 from subscriptions.models import (
     ExtensionSubscription,
     NumberSequence,
@@ -15,7 +16,6 @@ from subscriptions.models import (
     Tariff,
     TariffPeriod,
 )
-from subscriptions.rules import fmt
 from tests import factories
 from tests.admin_forms import add_inline_row, page_data
 

@@ -13,11 +13,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from common.formatting import fmt
 from subscriptions import services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import Periodicity, add_months
 from subscriptions.renewal import carried_period
-from subscriptions.rules import fmt
 from tests import factories
 
 DAY = datetime.timedelta(days=1)

@@ -10,10 +10,11 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from cabinet.forms.reports import MonthRangeForm
+from cabinet.report_chart import nice_step
 from subscriptions.models import ExtensionSubscription, Status
 from subscriptions.periods import Periodicity, add_months
-from subscriptions.report_chart import nice_step
-from subscriptions.reports import MonthRangeForm, extensions_by_month
+from subscriptions.reports import extensions_by_month
 from tests import factories
 
 URL = reverse("report_extensions_by_month")

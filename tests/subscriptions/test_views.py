@@ -18,11 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from cabinet.forms.documents import is_aligned
+from common.formatting import fmt
 from subscriptions import services
-from subscriptions.forms import is_aligned
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import Periodicity, add_months
-from subscriptions.rules import fmt
 from tests import factories
 
 DAY = datetime.timedelta(days=1)
@@ -1328,7 +1328,7 @@ def test_extension_card_and_form_query_counts_are_constant(
 def test_timeline_puts_consecutive_extensions_in_one_lane_and_marks_today(
     subscriber, base_tariff, session_tariff, today
 ):
-    from subscriptions.timeline import build_timeline
+    from cabinet.timeline import build_timeline
 
     base = factories.SubscriptionFactory(
         subscriber=subscriber, tariff=base_tariff, period=base_tariff.periods.get(count=12)
@@ -1359,7 +1359,7 @@ def test_timeline_puts_consecutive_extensions_in_one_lane_and_marks_today(
 
 
 def test_timeline_of_an_ended_base_says_so(subscriber, base_tariff, today):
-    from subscriptions.timeline import build_timeline
+    from cabinet.timeline import build_timeline
 
     ended = factories.SubscriptionFactory(
         subscriber=subscriber,

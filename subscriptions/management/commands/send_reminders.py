@@ -9,9 +9,9 @@ organization's mail could not be sent, so cron reports it; the next run retries.
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from subscriptions.periods import russian_plural
+from common.formatting import russian_plural
+from subscriptions import clock
 from subscriptions.reminders import send_reminders
 
 SUBSCRIPTIONS = ("подписка", "подписки", "подписок")
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, date=None, dry_run=False, **options):
-        today = _day(date) if date else timezone.localdate()
+        today = _day(date) if date else clock.today()
         run = send_reminders(today=today, dry_run=dry_run)
 
         verb = "будет отправлено" if dry_run else "отправлено"

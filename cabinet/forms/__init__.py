@@ -1,0 +1,1 @@
+"""The cabinet's forms, one module per group of screens."""

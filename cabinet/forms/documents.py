@@ -1,0 +1,531 @@
+"""Forms of the subscription documents: a base subscription and an extension.
+
+The forms only offer choices and carry what the page needs (the computed «по»,
+availability of each period, the total); every rule is the model's `clean()`,
+which the ModelForm runs, and the service runs again under a lock. The
+document's fixed parent (the subscriber, the base) is set on the instance by
+the view before validation, so `clean()` sees it (STYLE rule 4).
+"""
+
+import datetime
+import itertools
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import Model, Q
+from django.forms.models import ModelChoiceIterator
+from django.utils.dates import MONTHS_3
+from django.utils.formats import get_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from common.formatting import fmt, format_tenge
+from subscriptions import rules
+from subscriptions.models import ExtensionSubscription, Subscription, Tariff, TariffPeriod
+from subscriptions.periods import (
+    DAYS_PER_UNIT,
+    MONTHS_PER_UNIT,
+    Periodicity,
+    PeriodOutOfRange,
+    add_months,
+)
+from subscriptions.pricing import period_amount
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+
+ENDS_ON_HELP = _(
+    "«По» — день перед «дата начала + период». Месяцы календарные; если такого числа в "
+    "месяце нет, берется последний день месяца: 31.01.2027 + 1 месяц = 28.02.2027, "
+    "значит «по» — 27.02.2027."
+)
+# Django's stock texts («Выберите корректный вариант…») do not say what to do.
+TARIFF_ERRORS = {
+    "invalid_choice": _("Этот тариф сейчас не предлагается: выберите тариф из списка."),
+}
+PERIOD_ERRORS = {
+    "invalid_choice": _("Этот период сейчас не предлагается: выберите период из списка."),
+}
+DATE_ERRORS = {"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")}
+
+
+# --- Choices from one query ----------------------------------------------------
+
+
+class ListedChoiceIterator(ModelChoiceIterator):
+    """Choices from the field's evaluated list, optionally as <optgroup>s."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        group_by = self.field.group_by
+        if group_by is None:
+            for obj in self.field.objects:
+                yield self.choice(obj)
+            return
+        for group, items in itertools.groupby(self.field.objects, key=group_by):
+            yield (group, [self.choice(obj) for obj in items])
+
+    def __len__(self):
+        return len(self.field.objects) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.objects)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that reads its queryset once per form.
+
+    Rendering, the page's JSON and validation all use the same evaluated list,
+    so a form costs one query per select whatever it does; a value that is not
+    in the list (another tariff's, another organization's, a made-up id) is the
+    field's «invalid choice» error, never a query that could find it.
+    """
+
+    iterator = ListedChoiceIterator
+
+    def __init__(self, queryset, *, group_by=None, **kwargs):
+        self.group_by = group_by
+        self._objects = None
+        super().__init__(queryset, **kwargs)
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result._objects = None
+        return result
+
+    def _set_queryset(self, queryset):
+        self._objects = None
+        super()._set_queryset(queryset)
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    @property
+    def objects(self) -> list:
+        if self._objects is None:
+            self._objects = list(self.queryset)
+        return self._objects
+
+    def by_pk(self, value):
+        if isinstance(value, Model):
+            value = value.pk
+        key = str(value)
+        return next((obj for obj in self.objects if str(obj.pk) == key), None)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        found = self.by_pk(value)
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
+class PeriodSelect(forms.Select):
+    """<option>s that carry their tariff and can be marked unavailable."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unavailable = {}
+        self.keep_enabled = None
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        period = getattr(value, "instance", None)
+        if period is not None:
+            option["attrs"]["data-tariff"] = str(period.tariff_id)
+            if period.pk in self.unavailable and str(period.pk) != str(self.keep_enabled):
+                option["attrs"]["disabled"] = True
+        return option
+
+
+def end_or_none(period: TariffPeriod, starts_on: datetime.date) -> datetime.date | None:
+    """The last day of `period` from `starts_on`; None past the calendar's end."""
+    try:
+        return period.end_for(starts_on)
+    except PeriodOutOfRange:
+        return None
+
+
+def js_locale() -> dict:
+    """The active language's texts and formats for the form's script (it builds
+    «по», the total and some notes in the browser): the script has no catalogue
+    of its own, so everything it writes comes from here."""
+    return {
+        "date_format": get_format("SHORT_DATE_FORMAT"),
+        "months": [str(MONTHS_3[month]).title() for month in range(1, 13)],
+        "decimal_separator": get_format("DECIMAL_SEPARATOR"),
+        "thousand_separator": get_format("THOUSAND_SEPARATOR"),
+        "texts": {
+            "quantity_help": gettext("От 1 до %(max)s."),
+            "selected_period": gettext(
+                "Выбранный период не подходит: расширение закончится %(ends_on)s, позже "
+                "окончания подписки на тариф (%(base_ends_on)s). Выберите более короткий "
+                "период или более раннюю дату начала."
+            ),
+            "total_formula": gettext("цена периода × количество расширений"),
+        },
+    }
+
+
+def period_js(period: TariffPeriod) -> dict:
+    """What the page's script needs to compute «по» exactly as periods.py does."""
+    unit = Periodicity(period.periodicity)
+    if unit in DAYS_PER_UNIT:
+        kind, length = "days", DAYS_PER_UNIT[unit] * period.count
+    else:
+        kind, length = "months", MONTHS_PER_UNIT[unit] * period.count
+    return {
+        "tariff": period.tariff_id,
+        "unit": kind,
+        "length": length,
+        "price": str(period.price),
+        "label": period.label,
+    }
+
+
+# --- Alignment with the base ---------------------------------------------------
+
+
+def months_between(start: datetime.date, day: datetime.date) -> int:
+    return (day.year - start.year) * 12 + day.month - start.month
+
+
+def aligned_start(base: Subscription, day: datetime.date) -> datetime.date:
+    """The first day ≥ `day` on the base's day of month (clamped to the month's last day)."""
+    months = max(months_between(base.starts_on, day), 0)
+    candidate = add_months(base.starts_on, months)
+    while candidate < day:
+        months += 1
+        candidate = add_months(base.starts_on, months)
+    return candidate
+
+
+def is_aligned(base: Subscription, day: datetime.date) -> bool:
+    return add_months(base.starts_on, months_between(base.starts_on, day)) == day
+
+
+def recommended_start(base: Subscription, today: datetime.date) -> datetime.date:
+    """The recommended extension start: aligned with the base, today or later.
+
+    When no aligned day is left inside the base, today (but not before the base).
+    """
+    earliest = max(today, base.starts_on)
+    candidate = aligned_start(base, earliest)
+    return candidate if candidate <= base.ends_on else earliest
+
+
+# --- Shared behaviour ------------------------------------------------------------
+
+
+class DocumentFormMixin:
+    """What both document forms share.
+
+    A rule's ValidationError may name a field the form does not show (a model
+    field fixed by the page, a computed one); it lands in the non-field errors
+    instead of raising ValueError, so a refusal from the service can always be
+    put back onto the form with `form.add_error(None, error)`.
+    """
+
+    def add_error(self, field, error):
+        if field is None:
+            if isinstance(error, dict):
+                error = ValidationError(error)
+            if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+                remapped = {}
+                for name, errors in error.error_dict.items():
+                    key = name if name in self.fields else NON_FIELD_ERRORS
+                    remapped.setdefault(key, []).extend(errors)
+                error = ValidationError(remapped)
+        super().add_error(field, error)
+
+    def ends_on(self):
+        """«по» for the start and period on the form (None until both are valid)."""
+        starts_on, period = self.value_of("starts_on"), self.value_of("period")
+        if starts_on and period:
+            return end_or_none(period, starts_on)
+        return None
+
+    def value_of(self, name):
+        """The field's current value: cleaned when valid, else parsed from the data or initial."""
+        if getattr(self, "cleaned_data", None) is not None and name in self.cleaned_data:
+            return self.cleaned_data[name]
+        field = self.fields[name]
+        raw = self[name].value()
+        try:
+            return field.clean(raw)
+        except ValidationError:
+            return None
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+# --- Base subscription ---------------------------------------------------------
+
+
+class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
+    """«Подписка на тариф»: tariff, period, start. The subscriber comes from the page.
+
+    On a change (an existing document) the tariff is shown but fixed; only the
+    period and the start change, and R10/R11 decide whether that is allowed.
+    """
+
+    tariff = ListedModelChoiceField(
+        queryset=Tariff.objects.none(),
+        label=_("Тариф"),
+        empty_label=_("— выберите тариф —"),
+        error_messages=TARIFF_ERRORS,
+    )
+    period = ListedModelChoiceField(
+        queryset=TariffPeriod.objects.none(),
+        label=_("Период действия"),
+        empty_label=_("— выберите период —"),
+        error_messages=PERIOD_ERRORS,
+        widget=PeriodSelect,
+        group_by=lambda period: period.tariff.name,
+    )
+    starts_on = forms.DateField(
+        label=_("Действует с"),
+        input_formats=DATE_INPUT_FORMATS,
+        error_messages=DATE_ERRORS,
+        widget=_date_input(),
+        help_text=ENDS_ON_HELP,
+    )
+    request_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Subscription
+        fields = ["tariff", "period", "starts_on"]
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        instance = self.instance
+        editing = instance.pk is not None
+        tariffs = Tariff.objects.filter(kind=Tariff.Kind.BASE)
+        periods = TariffPeriod.objects.filter(tariff__kind=Tariff.Kind.BASE).select_related(
+            "tariff"
+        )
+        if editing:
+            tariffs = tariffs.filter(pk=instance.tariff_id)
+            periods = periods.filter(Q(is_active=True) | Q(pk=instance.period_id)).filter(
+                tariff_id=instance.tariff_id
+            )
+            self.fields["tariff"].disabled = True
+            del self.fields["request_token"]
+        else:
+            tariffs = tariffs.filter(is_active=True)
+            periods = periods.filter(is_active=True, tariff__is_active=True)
+            if not self.is_bound:
+                # model_to_dict() put the new instance's empty values in `initial`.
+                self.initial["starts_on"] = self.initial.get("starts_on") or today
+                self.initial["request_token"] = uuid.uuid4()
+        self.fields["tariff"].queryset = tariffs.order_by("name")
+        self.fields["period"].queryset = periods.order_by("tariff__name", "approx_days", "pk")
+        self.fields["period"].label_from_instance = lambda p: (
+            f"{p.tariff.name} — {p.label} — {format_tenge(p.price)}"
+        )
+
+    @property
+    def editing(self) -> bool:
+        return self.instance.pk is not None
+
+    def js_data(self) -> dict:
+        return {
+            "today": self.today.isoformat(),
+            "locale": js_locale(),
+            "base": None,
+            "recommended": None,
+            "tariffs": {str(t.pk): {"name": t.name} for t in self.fields["tariff"].objects},
+            "periods": {str(p.pk): period_js(p) for p in self.fields["period"].objects},
+        }
+
+
+# --- Extension subscription ----------------------------------------------------
+
+
+class ExtensionForm(DocumentFormMixin, forms.ModelForm):
+    """«Подписка (создание)»: an extension of the base given by the page.
+
+    Offers only the extension tariffs offered for the base's tariff and their
+    periods; marks the periods that would end after the base for the current
+    start; computes «по», the recommended aligned start and the total.
+    """
+
+    tariff = ListedModelChoiceField(
+        queryset=Tariff.objects.none(),
+        label=_("Тариф"),
+        empty_label=_("— выберите тариф —"),
+        error_messages=TARIFF_ERRORS,
+    )
+    period = ListedModelChoiceField(
+        queryset=TariffPeriod.objects.none(),
+        label=_("Период действия"),
+        empty_label=_("— выберите период —"),
+        error_messages=PERIOD_ERRORS,
+        widget=PeriodSelect,
+        group_by=lambda period: period.tariff.name,
+    )
+    starts_on = forms.DateField(
+        label=_("Действует с"),
+        input_formats=DATE_INPUT_FORMATS,
+        error_messages=DATE_ERRORS,
+        widget=_date_input(),
+        help_text=ENDS_ON_HELP,
+    )
+    quantity = forms.IntegerField(
+        label=_("Количество расширений"),
+        # No min/max here: the model's validators and clean() give the messages
+        # that name the tariff's maximum (R8).
+        widget=forms.NumberInput(attrs={"min": 1, "step": 1}),
+    )
+    request_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = ExtensionSubscription
+        fields = ["tariff", "period", "starts_on", "quantity"]
+
+    def __init__(self, *args, today: datetime.date, starts_on=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        base = self.base
+        instance = self.instance
+        # The extension tariffs offered for the base's tariff; on a change, also
+        # the document's own tariff and period, so the form shows what it says
+        # and the model's rule explains why it no longer fits.
+        offered = Q(kind=Tariff.Kind.EXTENSION, is_active=True, offered_for=base.tariff_id)
+        if instance.tariff_id:
+            offered |= Q(pk=instance.tariff_id)
+        self.fields["tariff"].queryset = Tariff.objects.filter(offered).distinct().order_by("name")
+        tariff_ids = [t.pk for t in self.fields["tariff"].objects]
+        periods = Q(is_active=True, tariff__in=tariff_ids)
+        if instance.period_id:
+            periods |= Q(pk=instance.period_id)
+        self.fields["period"].queryset = (
+            TariffPeriod.objects.filter(periods)
+            .select_related("tariff")
+            .order_by("tariff__name", "approx_days", "pk")
+        )
+        self.recommended = recommended_start(base, today)
+        if instance.pk is None:
+            if not self.is_bound:
+                # model_to_dict() put the new instance's empty values in `initial`.
+                self.initial["starts_on"] = starts_on or self.recommended
+                self.initial["quantity"] = self.initial.get("quantity") or 1
+                self.initial["request_token"] = uuid.uuid4()
+        else:
+            del self.fields["request_token"]
+            if starts_on and not self.is_bound:
+                self.initial["starts_on"] = starts_on
+        max_quantity = max((t.max_quantity or 1 for t in self.fields["tariff"].objects), default=1)
+        selected_tariff = self.value_of("tariff")
+        if selected_tariff is not None and selected_tariff.max_quantity:
+            max_quantity = selected_tariff.max_quantity
+        self.fields["quantity"].widget.attrs["max"] = max_quantity
+        self._mark_unavailable_periods()
+
+    @property
+    def base(self) -> Subscription:
+        return self.instance.subscription
+
+    def current_start(self) -> datetime.date | None:
+        return self.value_of("starts_on")
+
+    def unavailable_reason(self, period: TariffPeriod, starts_on) -> str | None:
+        if starts_on is None:
+            return None
+        ends_on = end_or_none(period, starts_on)
+        if ends_on is None:
+            return gettext("недоступно: закончится позже окончания подписки %(base_ends_on)s") % {
+                "base_ends_on": fmt(self.base.ends_on)
+            }
+        outside = rules.check_extension_within_base(
+            starts_on=None, ends_on=ends_on, base_starts_on=None, base_ends_on=self.base.ends_on
+        )
+        if "period" in outside:  # R5, decided by its rule; the label says it briefly
+            return gettext(
+                "недоступно: закончится %(ends_on)s, позже окончания подписки %(base_ends_on)s"
+            ) % {"ends_on": fmt(ends_on), "base_ends_on": fmt(self.base.ends_on)}
+        return None
+
+    def _mark_unavailable_periods(self):
+        starts_on = self.current_start()
+        reasons = {}
+        for period in self.fields["period"].objects:
+            reason = self.unavailable_reason(period, starts_on)
+            if reason:
+                reasons[period.pk] = reason
+        field = self.fields["period"]
+        field.widget.unavailable = reasons
+        # The chosen period stays selectable: the refusal next to the field
+        # says why it does not fit, and the browser would drop a disabled value.
+        field.widget.keep_enabled = self["period"].value()
+
+        def label(period):
+            text = f"{period.label} — {format_tenge(period.price)}"
+            if period.pk in reasons:
+                text = f"{text} ({reasons[period.pk]})"
+            return text
+
+        field.label_from_instance = label
+
+    def total(self) -> Decimal | None:
+        return period_amount(self.value_of("period"), self.value_of("quantity"))
+
+    def total_formula(self) -> str:
+        period, quantity = self.value_of("period"), self.value_of("quantity")
+        if self.total() is None:
+            return gettext("цена периода × количество расширений")
+        return f"{format_tenge(period.price)} × {quantity}"
+
+    def quantity_help(self) -> str:
+        tariff = self.value_of("tariff")
+        if tariff is not None and tariff.max_quantity:
+            return gettext("От 1 до %(max)s.") % {"max": tariff.max_quantity}
+        limits = "; ".join(
+            gettext("«%(name)s» — до %(max)s") % {"name": t.name, "max": t.max_quantity}
+            for t in self.fields["tariff"].objects
+        )
+        return gettext("От 1 до максимума тарифа: %(limits)s.") % {"limits": limits}
+
+    def alignment_note(self) -> str:
+        starts_on = self.current_start()
+        if starts_on is None or is_aligned(self.base, starts_on):
+            return ""
+        return alignment_note_text(self.base)
+
+    def js_data(self) -> dict:
+        base = self.base
+        return {
+            "today": self.today.isoformat(),
+            "locale": js_locale(),
+            "base": {
+                "starts_on": base.starts_on.isoformat(),
+                "ends_on": base.ends_on.isoformat(),
+                "number": base.number,
+            },
+            "recommended": self.recommended.isoformat(),
+            "alignment_note": alignment_note_text(base),
+            "unavailable_template": gettext(
+                "недоступно: закончится %(ends_on)s, позже окончания подписки %(base_ends_on)s"
+            ),
+            "tariffs": {
+                str(t.pk): {"name": t.name, "max_quantity": t.max_quantity}
+                for t in self.fields["tariff"].objects
+            },
+            "periods": {str(p.pk): period_js(p) for p in self.fields["period"].objects},
+        }
+
+
+def alignment_note_text(base: Subscription) -> str:
+    return gettext(
+        "Дата начала не совпадает с числом начала подписки (%(day)s-е число, подписка с "
+        "%(starts_on)s): клиент заплатит за неполный месяц."
+    ) % {"day": base.starts_on.day, "starts_on": fmt(base.starts_on)}

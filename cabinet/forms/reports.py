@@ -1,0 +1,101 @@
+"""The report's months: «С месяца» / «По месяц»."""
+
+import datetime
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from subscriptions.periods import add_months
+from subscriptions.reports import DEFAULT_MONTHS, MAX_MONTHS, MAX_YEAR, MIN_YEAR, months_in
+
+_MONTH_PATTERNS = (
+    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-11, as <input type="month">
+    re.compile(r"^(?P<month>\d{1,2})\.(?P<year>\d{4})$"),  # 11.2026, as written in Russian
+)
+
+
+class MonthField(forms.Field):
+    """A month typed as ГГГГ-ММ (or ММ.ГГГГ); cleaned to the month's first day."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": _("Введите месяц в формате ГГГГ-ММ, например 2026-11."),
+        "year": _("Год — от %(min)s до %(max)s."),
+    }
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "placeholder": _("ГГГГ-ММ"),
+            "autocomplete": "off",
+            "maxlength": 7,
+            "size": 8,
+        }
+
+    def to_python(self, value):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        match = next((m for p in _MONTH_PATTERNS if (m := p.match(text))), None)
+        if match is None or not 1 <= int(match["month"]) <= 12:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        year = int(match["year"])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise forms.ValidationError(
+                self.error_messages["year"], code="year", params={"min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        return datetime.date(year, int(match["month"]), 1)
+
+
+class MonthRangeForm(forms.Form):
+    """«С месяца» / «По месяц»; an empty field takes its default.
+
+    Default: the last 12 months up to the current one. At most 36 months.
+    """
+
+    from_month = MonthField(label=_("С месяца"), required=False)
+    to_month = MonthField(label=_("По месяц"), required=False)
+
+    def __init__(self, data=None, *, today: datetime.date, **kwargs):
+        current = today.replace(day=1)
+        self.defaults = {
+            "from_month": add_months(current, 1 - DEFAULT_MONTHS),
+            "to_month": current,
+        }
+        # The page shows the months it reports on, also when they were defaults.
+        data = (data or {}).copy()
+        for name, default in self.defaults.items():
+            if not str(data.get(name, "")).strip():
+                data[name] = default.strftime("%Y-%m")
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("from_month"), cleaned.get("to_month")
+        if first and last:
+            if last < first:
+                self.add_error(
+                    "to_month",
+                    forms.ValidationError(
+                        _("«По месяц» не может быть раньше «С месяца»."), code="range_reversed"
+                    ),
+                )
+            elif len(months_in(first, last)) > MAX_MONTHS:
+                self.add_error(
+                    "to_month",
+                    forms.ValidationError(
+                        _("Не больше %(max)s месяцев: сократите период (сейчас %(count)s)."),
+                        code="range_too_long",
+                        params={"max": MAX_MONTHS, "count": len(months_in(first, last))},
+                    ),
+                )
+        return cleaned
+
+    @property
+    def first_month(self) -> datetime.date:
+        return self.cleaned_data["from_month"]
+
+    @property
+    def last_month(self) -> datetime.date:
+        return self.cleaned_data["to_month"]

@@ -1,0 +1,302 @@
+"""The timeline picture of a base subscription and its extensions.
+
+Geometry only: days become x coordinates, documents become bars in lanes,
+months become ticks. The template `subscriptions/includes/timeline.svg.html`
+draws it as inline SVG (presentation attributes and classes, no script, no
+inline styles), so the page needs no JavaScript to show it.
+
+A bar covers its days inclusively: from the start of `starts_on` to the end of
+`ends_on`. Extensions that do not overlap (with their labels) share a lane, so
+a base with many consecutive monthly extensions stays compact.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
+from common.formatting import fmt
+from subscriptions.models import Status
+
+WIDTH = 960
+PAD_X = 12
+PLOT_LEFT = PAD_X
+PLOT_RIGHT = WIDTH - PAD_X
+AXIS_LABEL_Y = 16
+PLOT_TOP = 26
+BASE_LABEL_Y = PLOT_TOP + 14
+BASE_BAR_Y = PLOT_TOP + 20
+BASE_BAR_HEIGHT = 20
+LANE_TOP = BASE_BAR_Y + BASE_BAR_HEIGHT + 12
+LANE_HEIGHT = 36
+LANE_LABEL_DY = 12
+LANE_BAR_DY = 17
+LANE_BAR_HEIGHT = 12
+BOTTOM = 30
+CHAR_WIDTH = 6.6  # an estimate of a 12-unit glyph of the page's sans-serif font
+LABEL_GAP = 10
+
+MONTHS = (
+    pgettext_lazy("month abbreviation", "янв"),
+    pgettext_lazy("month abbreviation", "фев"),
+    pgettext_lazy("month abbreviation", "мар"),
+    pgettext_lazy("month abbreviation", "апр"),
+    pgettext_lazy("month abbreviation", "май"),
+    pgettext_lazy("month abbreviation", "июн"),
+    pgettext_lazy("month abbreviation", "июл"),
+    pgettext_lazy("month abbreviation", "авг"),
+    pgettext_lazy("month abbreviation", "сен"),
+    pgettext_lazy("month abbreviation", "окт"),
+    pgettext_lazy("month abbreviation", "ноя"),
+    pgettext_lazy("month abbreviation", "дек"),
+)
+
+
+@dataclass
+class Label:
+    x: float
+    y: float
+    text: str
+    anchor: str = "start"
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    label: Label
+    title: str
+    href: str = ""
+    lane: int = 0
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+    major: bool
+    anchor: str = "middle"
+
+
+@dataclass
+class Timeline:
+    width: int
+    height: int
+    plot_top: int
+    plot_bottom: int
+    base: Bar
+    elapsed: tuple | None  # (x, width) of the base's part already lived
+    bars: list
+    ticks: list
+    today_x: float | None
+    today_label: Label | None
+    summary: str
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width} {self.height}"
+
+
+def short_tariff_name(name: str) -> str:
+    """«Дополнительный сеанс» → «Доп. сеанс»: the bar labels stay short."""
+    first, _sep, rest = name.partition(" ")
+    if rest and first.lower().startswith("дополнительн"):
+        return f"Доп. {rest}"
+    return name
+
+
+def _text_width(text: str) -> float:
+    return len(text) * CHAR_WIDTH
+
+
+class _Scale:
+    def __init__(self, first: datetime.date, last: datetime.date):
+        self.first = first
+        self.days = (last - first).days + 1
+
+    def x(self, day: datetime.date) -> float:
+        share = (day - self.first).days / self.days
+        return round(PLOT_LEFT + share * (PLOT_RIGHT - PLOT_LEFT), 2)
+
+    def span(self, starts_on: datetime.date, ends_on: datetime.date) -> tuple[float, float]:
+        left = self.x(starts_on)
+        right = self.x(ends_on + datetime.timedelta(days=1))
+        return left, max(right - left, 1.5)
+
+
+def _place_label(text: str, bar_x: float, bar_width: float, y: float) -> Label:
+    """Start the label at the bar; end it at the bar's end when it would leave the picture."""
+    width = _text_width(text)
+    if bar_x + width <= PLOT_RIGHT:
+        return Label(bar_x, y, text, "start")
+    right = bar_x + bar_width
+    if right - width >= PLOT_LEFT:
+        return Label(right, y, text, "end")
+    return Label(PLOT_RIGHT, y, text, "end")
+
+
+def _label_extent(label: Label) -> tuple[float, float]:
+    width = _text_width(label.text)
+    if label.anchor == "end":
+        return label.x - width, label.x
+    return label.x, label.x + width
+
+
+def _ticks(first: datetime.date, last: datetime.date, scale: _Scale) -> list[Tick]:
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    every = 1 if months <= 15 else 3 if months <= 40 else 12
+    ticks = []
+    day = datetime.date(first.year, first.month, 1)
+    while day <= last:
+        if day > first:
+            labelled = (day.month - 1) % every == 0
+            text = ""
+            if labelled:
+                text = str(MONTHS[day.month - 1])
+                if day.month == 1 or not any(t.label for t in ticks):
+                    text = f"{text} {day.year}"
+            x = scale.x(day)
+            anchor = "middle"
+            if x - _text_width(text) / 2 < PLOT_LEFT:
+                anchor = "start"
+            elif x + _text_width(text) / 2 > PLOT_RIGHT:
+                anchor = "end"
+            ticks.append(Tick(x, text, day.month == 1, anchor))
+        day = datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return ticks
+
+
+def _summary(base, today: datetime.date) -> str:
+    if today < base.starts_on:
+        days = (base.starts_on - today).days
+        return _("Подписка начнется %(day)s (через %(days)s дн.); действует по %(end)s.") % {
+            "day": fmt(base.starts_on),
+            "days": days,
+            "end": fmt(base.ends_on),
+        }
+    if today > base.ends_on:
+        return _(
+            "Подписка закончилась %(end)s: расширения к ней уже не проводятся. Оформите "
+            "абоненту новую подписку на тариф и расширение к ней."
+        ) % {"end": fmt(base.ends_on)}
+    left = (base.ends_on - today).days + 1
+    return _(
+        "Сегодня %(today)s. До окончания подписки (по %(end)s включительно) осталось "
+        "%(left)s дн.: расширение, начатое сегодня, должно закончиться не позже %(end)s."
+    ) % {"today": fmt(today), "end": fmt(base.ends_on), "left": left}
+
+
+def draft_mark() -> str:
+    return _("черновик")
+
+
+def build_timeline(base, extensions, today: datetime.date) -> Timeline:
+    """The picture of `base` and its `extensions` (any order), with today marked."""
+    extensions = sorted(extensions, key=lambda e: (e.starts_on, e.pk))
+    first = min([base.starts_on, *(e.starts_on for e in extensions)])
+    last = max([base.ends_on, *(e.ends_on for e in extensions)])
+    scale = _Scale(first, last)
+
+    base_x, base_width = scale.span(base.starts_on, base.ends_on)
+    base_text = _("%(tariff)s · № %(number)s · %(start)s – %(end)s") % {
+        "tariff": base.tariff.name,
+        "number": base.number,
+        "start": fmt(base.starts_on),
+        "end": fmt(base.ends_on),
+    }
+    if not base.is_posted:
+        base_text = f"{base_text} · {draft_mark()}"
+    base_bar = Bar(
+        base_x,
+        BASE_BAR_Y,
+        base_width,
+        BASE_BAR_HEIGHT,
+        "tl-bar tl-bar--base" + ("" if base.is_posted else " is-draft"),
+        _place_label(base_text, base_x, base_width, BASE_LABEL_Y),
+        base_text,
+    )
+
+    # Per lane: where its last bar and its last label end. Labels sit on their
+    # own line above the bars, so bars only meet bars and labels only labels.
+    lanes: list[tuple[float, float]] = []
+    bars = []
+    for extension in extensions:
+        x, width = scale.span(extension.starts_on, extension.ends_on)
+        text = (
+            f"{short_tariff_name(extension.tariff.name)} × {extension.quantity} · "
+            f"{fmt(extension.starts_on)} – {fmt(extension.ends_on)}"
+        )
+        if extension.status != Status.POSTED:
+            text = f"{text} · {draft_mark()}"
+        label = _place_label(text, x, width, 0)
+        label_left, label_right = _label_extent(label)
+        lane = next(
+            (
+                i
+                for i, (bar_end, label_end) in enumerate(lanes)
+                if bar_end <= x + 0.01 and label_end + LABEL_GAP <= label_left
+            ),
+            len(lanes),
+        )
+        if lane == len(lanes):
+            lanes.append((x + width, label_right))
+        else:
+            lanes[lane] = (x + width, label_right)
+        top = LANE_TOP + lane * LANE_HEIGHT
+        label.y = top + LANE_LABEL_DY
+        css = "tl-bar tl-bar--ext tl-bar--" + (extension.tariff.resource or "other")
+        if extension.status != Status.POSTED:
+            css += " is-draft"
+        bars.append(
+            Bar(
+                x,
+                top + LANE_BAR_DY,
+                width,
+                LANE_BAR_HEIGHT,
+                css,
+                label,
+                _("№ %(number)s: %(text)s") % {"number": extension.number, "text": text},
+                reverse("extension_detail", args=[extension.pk]),
+                lane,
+            )
+        )
+
+    plot_bottom = LANE_TOP + max(len(lanes), 1) * LANE_HEIGHT - 4
+    if not extensions:
+        plot_bottom = BASE_BAR_Y + BASE_BAR_HEIGHT + 10
+    height = plot_bottom + BOTTOM
+
+    today_x = today_label = elapsed = None
+    if first <= today <= last:
+        today_x = scale.x(today)
+        text = _("Сегодня %(day)s") % {"day": fmt(today)}
+        width = _text_width(text)
+        anchor = "middle"
+        label_x = today_x
+        if today_x - width / 2 < PLOT_LEFT:
+            anchor, label_x = "start", PLOT_LEFT
+        elif today_x + width / 2 > PLOT_RIGHT:
+            anchor, label_x = "end", PLOT_RIGHT
+        today_label = Label(label_x, plot_bottom + 18, text, anchor)
+    if today > base.starts_on:
+        lived_until = min(today, base.ends_on + datetime.timedelta(days=1))
+        elapsed = (base_x, round(scale.x(lived_until) - base_x, 2))
+
+    return Timeline(
+        width=WIDTH,
+        height=height,
+        plot_top=PLOT_TOP,
+        plot_bottom=plot_bottom,
+        base=base_bar,
+        elapsed=elapsed,
+        bars=bars,
+        ticks=_ticks(first, last, scale),
+        today_x=today_x,
+        today_label=today_label,
+        summary=_summary(base, today),
+    )

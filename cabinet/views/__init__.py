@@ -1,0 +1,1 @@
+"""The cabinet's views, one module per group of screens (cabinet/urls.py maps them)."""

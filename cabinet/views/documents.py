@@ -1,0 +1,459 @@
+"""The subscription document screens of the cabinet.
+
+Every view is scoped to the user's organization: an object of another
+organization is a 404 on every URL, GET or POST, before anything else is
+looked at. Writes go through `services.py`; a refusal (ValidationError) goes
+back onto the form next to its field with status 400, or, for the card's
+buttons, becomes an error message on the card. Nothing here re-implements a rule.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Subquery
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from spreadsheets.export import requested_format
+from subscriptions import clock, rules, services
+from subscriptions.models import ExtensionSubscription, Status, Subscription
+from subscriptions.selectors import subscriber_window_rows
+
+from .. import exports
+from ..access import cabinet_view
+from ..forms.documents import DATE_INPUT_FORMATS, ExtensionForm, SubscriptionForm
+from ..helpers import (
+    base_in_scope,
+    extension_in_scope,
+    post_only,
+    replayed_document,
+    save_once,
+    subscriber_in_scope,
+)
+from ..history import BASE_FIELDS, EXTENSION_FIELDS, document_history
+from ..timeline import build_timeline
+
+# --- Scoping --------------------------------------------------------------------
+
+
+def _refusal_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _parse_date(value):
+    for pattern in DATE_INPUT_FORMATS:
+        try:
+            return datetime.datetime.strptime(value, pattern).date()
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+# --- Window «Подписка» ------------------------------------------------------------
+
+
+@cabinet_view
+def subscriber_subscriptions(request, pk):
+    """All the subscriber's subscriptions: each base (newest first), its extensions under it.
+
+    Three queries whatever the number of documents: the subscriber, its bases,
+    their extensions.
+    """
+    subscriber = subscriber_in_scope(request, pk)
+    return render(
+        request,
+        "subscriptions/subscriber_subscriptions.html",
+        {
+            "subscriber": subscriber,
+            "rows": list(subscriber_window_rows(subscriber)),
+            "today": clock.today(),
+        },
+    )
+
+
+@cabinet_view
+def subscriber_subscriptions_export(request, pk):
+    """The window «Подписка» as XLSX or CSV, rows in the page's order."""
+    subscriber = subscriber_in_scope(request, pk)
+    fmt = requested_format(request)
+    return exports.subscriber_subscriptions_response(subscriber, today=clock.today(), fmt=fmt)
+
+
+def _base_url(base):
+    return reverse("subscription_detail", args=[base.pk])
+
+
+def _extension_url(extension):
+    return reverse("extension_detail", args=[extension.pk])
+
+
+# --- Base subscription: create, card, change, post, un-post, delete --------------
+
+
+@cabinet_view(write=True)
+def subscription_create(request, pk):
+    subscriber = subscriber_in_scope(request, pk)
+    today = clock.today()
+    instance = Subscription(subscriber=subscriber)
+    if request.method != "POST":
+        form = SubscriptionForm(instance=instance, today=today)
+        return _render_subscription_form(request, form, subscriber)
+
+    if (replayed := replayed_document(Subscription, request, subscriber=subscriber)) is not None:
+        return _after_subscription_saved(request, replayed)
+    if request.POST.get("action") == "post":
+        # Set before validation, so clean() checks what posting requires (R11).
+        instance.status = Status.POSTED
+    form = SubscriptionForm(request.POST, instance=instance, today=today)
+    if form.is_valid():
+        saved = save_once(
+            request,
+            form,
+            lambda token: services.subscription_save(
+                subscription=form.instance, user=request.user, request_token=token
+            ),
+            Subscription,
+            subscriber=subscriber,
+        )
+        if saved is not None:
+            return _after_subscription_saved(request, saved)
+    return _render_subscription_form(request, form, subscriber, status=400)
+
+
+def _after_subscription_saved(request, subscription):
+    if subscription.is_posted:
+        done = _("Подписка на тариф № %(number)s проведена.")
+        messages.success(request, done % {"number": subscription.number})
+        return redirect("subscriber_subscriptions", pk=subscription.subscriber_id)
+    done = _("Подписка на тариф № %(number)s записана (черновик).")
+    messages.success(request, done % {"number": subscription.number})
+    return redirect("subscription_detail", pk=subscription.pk)
+
+
+def _render_subscription_form(request, form, subscriber, status=200, subscription=None):
+    return render(
+        request,
+        "subscriptions/subscription_form.html",
+        {
+            "form": form,
+            "subscriber": subscriber,
+            "subscription": subscription,
+            "form_data": form.js_data(),
+        },
+        status=status,
+    )
+
+
+@cabinet_view
+def subscription_detail(request, pk):
+    base = base_in_scope(
+        request, pk, related=("created_by", "posted_by", "renews"), annotations=_renewed_by()
+    )
+    today = clock.today()
+    extensions = list(
+        base.extensions.select_related("tariff", "period").order_by("starts_on", "pk")
+    )
+    for extension in extensions:
+        extension.subscription = base
+    can_write = request.membership.can_write
+    extension_blocker = _extension_blocker(base, today)
+    highlight = request.GET.get("new", "")
+    return render(
+        request,
+        "subscriptions/subscription_detail.html",
+        {
+            "subscription": base,
+            "subscriber": base.subscriber,
+            "extensions": extensions,
+            "timeline": build_timeline(base, extensions, today),
+            "history": document_history(base, BASE_FIELDS),
+            "can_write": can_write,
+            "can_extend": can_write and not extension_blocker,
+            "extension_blocker": extension_blocker,
+            "can_delete": can_write and base.is_draft and not extensions and not base.has_renewals,
+            "can_renew": can_write and base.is_posted and base.renewed_by_pk is None,
+            "highlight": highlight,
+            "today": today,
+        },
+    )
+
+
+def _extension_blocker(base, today) -> str:
+    """Why no extension can be posted to `base` today (R6, from its rule), or ""."""
+    refusal = rules.check_extension_posting(
+        today=today,
+        starts_on=None,
+        base_number=base.number,
+        base_is_posted=base.is_posted,
+        base_ends_on=base.ends_on,
+    ).get("__all__")
+    return " ".join(refusal.messages) if refusal else ""
+
+
+def _renewed_by() -> dict:
+    """The posted renewal of a base (its pk and number), read with the base itself."""
+    renewals = Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED).order_by(
+        "pk"
+    )
+    return {
+        "has_renewals": Exists(Subscription.objects.filter(renews=OuterRef("pk"))),
+        "renewed_by_pk": Subquery(renewals.values("pk")[:1]),
+        "renewed_by_number": Subquery(renewals.values("number")[:1]),
+    }
+
+
+@cabinet_view(write=True)
+def subscription_edit(request, pk):
+    base = base_in_scope(request, pk)
+    today = clock.today()
+    if request.method != "POST":
+        form = SubscriptionForm(instance=base, today=today)
+        return _render_subscription_form(request, form, base.subscriber, subscription=base)
+    form = SubscriptionForm(request.POST, instance=base, today=today)
+    if form.is_valid():
+        try:
+            saved = services.subscription_save(subscription=form.instance, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Подписка на тариф № %(number)s изменена.") % {"number": saved.number}
+            )
+            return redirect("subscription_detail", pk=saved.pk)
+    return _render_subscription_form(request, form, base.subscriber, status=400, subscription=base)
+
+
+def _card_action(request, document, action, done_message) -> None:
+    """Run a card button's service; a refusal becomes an error message on the card."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+    else:
+        messages.success(request, done_message % {"number": document.number})
+
+
+@cabinet_view
+def subscription_post(request, pk):
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        base,
+        lambda: services.subscription_post(subscription=base, user=request.user),
+        _("Подписка на тариф № %(number)s проведена."),
+    )
+    return redirect("subscription_detail", pk=base.pk)
+
+
+@cabinet_view
+def subscription_unpost(request, pk):
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        base,
+        lambda: services.subscription_unpost(subscription=base, user=request.user),
+        _("Проведение подписки на тариф № %(number)s отменено."),
+    )
+    return redirect("subscription_detail", pk=base.pk)
+
+
+@cabinet_view
+def subscription_delete(request, pk):
+    base = base_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    if request.POST.get("confirm") != "yes" and base.is_draft:
+        return _render_confirm_delete(request, base, _base_url(base))
+    try:
+        services.subscription_delete(subscription=base, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+        return redirect("subscription_detail", pk=base.pk)
+    messages.success(
+        request, _("Черновик подписки на тариф № %(number)s удален.") % {"number": base.number}
+    )
+    return redirect("subscriber_subscriptions", pk=base.subscriber_id)
+
+
+def _render_confirm_delete(request, document, cancel_url):
+    return render(
+        request,
+        "subscriptions/document_confirm_delete.html",
+        {"document": document, "cancel_url": cancel_url},
+    )
+
+
+# --- Extension subscription ------------------------------------------------------
+
+
+def _initial_start(request):
+    """A start chosen by the «Рекомендуемая дата» link (the no-JS way)."""
+    return _parse_date(request.GET.get("starts_on", ""))
+
+
+@cabinet_view(write=True)
+def extension_create(request, pk):
+    base = base_in_scope(request, pk)
+    today = clock.today()
+    if blocker := _extension_blocker(base, today):
+        messages.error(request, blocker)
+        return redirect("subscription_detail", pk=base.pk)
+    instance = ExtensionSubscription(subscription=base)
+    if request.method != "POST":
+        form = ExtensionForm(instance=instance, today=today, starts_on=_initial_start(request))
+        return _render_extension_form(request, form, base)
+
+    if (
+        replayed := replayed_document(ExtensionSubscription, request, subscription=base)
+    ) is not None:
+        return _after_extension_saved(request, replayed)
+    posting = request.POST.get("action") == "post"
+    if posting:
+        # Set before validation, so clean() checks what posting requires (R6, R7).
+        instance.status = Status.POSTED
+    form = ExtensionForm(request.POST, instance=instance, today=today)
+    if form.is_valid():
+        saved = save_once(
+            request,
+            form,
+            lambda token: services.extension_save(
+                extension=form.instance, user=request.user, post=posting, request_token=token
+            ),
+            ExtensionSubscription,
+            subscription=base,
+        )
+        if saved is not None:
+            return _after_extension_saved(request, saved)
+    return _render_extension_form(request, form, base, status=400)
+
+
+def _after_extension_saved(request, extension):
+    if extension.is_posted:
+        messages.success(
+            request,
+            _("Подписка на расширение тарифа № %(number)s проведена.")
+            % {"number": extension.number},
+        )
+        url = reverse("subscription_detail", args=[extension.subscription_id])
+        return redirect(f"{url}?new={extension.pk}#extensions")
+    messages.success(
+        request,
+        _("Подписка на расширение тарифа № %(number)s записана (черновик).")
+        % {"number": extension.number},
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+def _render_extension_form(request, form, base, status=200, extension=None):
+    return render(
+        request,
+        "subscriptions/extension_form.html",
+        {
+            "form": form,
+            "subscription": base,
+            "subscriber": base.subscriber,
+            "extension": extension,
+            "form_data": form.js_data(),
+        },
+        status=status,
+    )
+
+
+@cabinet_view
+def extension_detail(request, pk):
+    extension = extension_in_scope(request, pk, related=("created_by", "posted_by"))
+    return render(
+        request,
+        "subscriptions/extension_detail.html",
+        {
+            "extension": extension,
+            "subscription": extension.subscription,
+            "subscriber": extension.subscription.subscriber,
+            "history": document_history(extension, EXTENSION_FIELDS),
+            "can_write": request.membership.can_write,
+            "today": clock.today(),
+        },
+    )
+
+
+@cabinet_view(write=True)
+def extension_edit(request, pk):
+    extension = extension_in_scope(request, pk)
+    base = extension.subscription
+    if extension.is_posted:
+        messages.error(request, " ".join(services.posted_edit_refusal().messages))
+        return redirect("extension_detail", pk=extension.pk)
+    today = clock.today()
+    if request.method != "POST":
+        form = ExtensionForm(instance=extension, today=today, starts_on=_initial_start(request))
+        return _render_extension_form(request, form, base, extension=extension)
+    posting = request.POST.get("action") == "post"
+    if posting:
+        extension.status = Status.POSTED
+    form = ExtensionForm(request.POST, instance=extension, today=today)
+    if form.is_valid():
+        try:
+            saved = services.extension_save(
+                extension=form.instance, user=request.user, post=posting
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _after_extension_saved(request, saved)
+    extension.status = Status.DRAFT
+    return _render_extension_form(request, form, base, status=400, extension=extension)
+
+
+@cabinet_view
+def extension_post(request, pk):
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        extension,
+        lambda: services.extension_post(extension=extension, user=request.user),
+        _("Подписка на расширение тарифа № %(number)s проведена."),
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+@cabinet_view
+def extension_unpost(request, pk):
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    _card_action(
+        request,
+        extension,
+        lambda: services.extension_unpost(extension=extension, user=request.user),
+        _("Проведение подписки на расширение тарифа № %(number)s отменено."),
+    )
+    return redirect("extension_detail", pk=extension.pk)
+
+
+@cabinet_view
+def extension_delete(request, pk):
+    extension = extension_in_scope(request, pk)
+    if (response := post_only(request)) is not None:
+        return response
+    if request.POST.get("confirm") != "yes" and extension.is_draft:
+        return _render_confirm_delete(request, extension, _extension_url(extension))
+    try:
+        services.extension_delete(extension=extension, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+        return redirect("extension_detail", pk=extension.pk)
+    messages.success(
+        request,
+        _("Черновик подписки на расширение тарифа № %(number)s удален.")
+        % {"number": extension.number},
+    )
+    url = reverse("subscription_detail", args=[extension.subscription_id])
+    return redirect(f"{url}#extensions")

@@ -1,0 +1,35 @@
+"""The one clock: «today» is a day in the service's time zone (Asia/Almaty).
+
+Every rule, form, page, command and task asks `today()`; nothing else reads
+the date. Tests move the clock in one place (`set_today`, the `clock` fixture
+in tests/conftest.py), and the change reaches every layer at once.
+"""
+
+import contextlib
+import datetime
+
+from django.utils import timezone
+
+_fixed_today: datetime.date | None = None
+
+
+def today() -> datetime.date:
+    """The service's current day (TIME_ZONE = Asia/Almaty), or the day tests set."""
+    return _fixed_today if _fixed_today is not None else timezone.localdate()
+
+
+def set_today(day: datetime.date | None) -> None:
+    """Fix «today» (None: follow the real clock again). For tests and `--date` runs."""
+    global _fixed_today
+    _fixed_today = day
+
+
+@contextlib.contextmanager
+def today_is(day: datetime.date):
+    """Within the block «today» is `day`."""
+    previous = _fixed_today
+    set_today(day)
+    try:
+        yield day
+    finally:
+        set_today(previous)
