@@ -1,7 +1,7 @@
 """The HTTP load run: the cabinet under gunicorn, browsed and posted to by operators.
 
     python -m benchmarks.load --scale small|large [--users 8] [--duration 30]
-                              [--workers 2] [--conn-max-age N] [--json PATH]
+                              [--workers 2] [--conn-max-age N] [--json PATH] [--record]
 
 On the database in DATABASE_URL (the scale's data is generated first when it is
 not there), it
@@ -24,7 +24,8 @@ not there), it
 4. prints requests/s, p50/p95/p99 and the error count (5xx, connection errors,
    timeouts and any other unexpected status); a 4xx answer to a posting is a
    refusal by the rules and counted apart as "refused". Static files are never
-   requested. Writes the figures as JSON (default
+   requested. Writes the figures as JSON outside the checkout (as
+   `benchmarks.run`; `--record` writes the committed
    `benchmarks/results/load-<vendor>-<scale>.json`), stops gunicorn and deletes
    the extensions it posted (unless --keep).
 """
@@ -51,7 +52,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from benchmarks import generate as gen
-from benchmarks.run import RESULTS_DIR, delete_documents, machine, percentile
+from benchmarks.run import delete_documents, machine, output_dir, percentile
 from subscribers.models import ServiceOrganization, Subscriber
 from subscriptions import clock
 from subscriptions.models import ExtensionSubscription, Status, Subscription
@@ -416,6 +417,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the extensions it posted")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--record", action="store_true", help="write the committed benchmarks/results/ file"
+    )
     parser.add_argument("--password", default=gen.DEFAULT_PASSWORD)
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 200 or not 1 <= args.duration <= 600:
@@ -464,7 +468,7 @@ def main(argv=None) -> dict:
     print(render(result))
     if "server_log_tail" in result:
         print("server log (tail):\n" + result["server_log_tail"])
-    path = args.json or RESULTS_DIR / f"load-{connection.vendor}-{args.scale}.json"
+    path = args.json or output_dir(args.record) / f"load-{connection.vendor}-{args.scale}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(f"JSON: {path}")

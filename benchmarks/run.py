@@ -1,11 +1,14 @@
 """The in-process benchmark: pages, admin change lists, limits and posting.
 
-    python -m benchmarks.run --scale small|large [--repeat N] [--json PATH]
+    python -m benchmarks.run --scale small|large [--repeat N] [--json PATH] [--record]
                              [--only pages,admin,limits,posting] [--posts N]
 
 Runs on the database in DATABASE_URL and generates the scale's data there first
 when it is not present (`benchmarks.generate`). Prints one table per part and
-writes the same figures as JSON (default `benchmarks/results/<vendor>-<scale>.json`).
+writes the same figures as JSON outside the checkout (default
+`$BENCHMARK_OUTPUT_DIR`, else `<temp>/fresh-cabinet-benchmarks/<vendor>-<scale>.json`),
+so a run leaves `git status` clean; `--record` writes the committed
+`benchmarks/results/<vendor>-<scale>.json` instead.
 
 - Pages: Django's test Client in this process, logged in as `bench_operator`
   (the admin as `bench_admin`). Server time is `time.perf_counter()` around
@@ -30,6 +33,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -55,7 +59,19 @@ from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import Periodicity, period_end
 from subscriptions.selectors import Limits, limits_for_subscribers
 
+# The committed figures (README «Performance»), written only with --record.
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# Where a run writes by default: outside the checkout.
+OUTPUT_DIR = Path(
+    os.environ.get("BENCHMARK_OUTPUT_DIR")
+    or Path(tempfile.gettempdir()) / "fresh-cabinet-benchmarks"
+)
+
+
+def output_dir(record: bool) -> Path:
+    return RESULTS_DIR if record else OUTPUT_DIR
+
+
 # whitenoise warns once per process when collectstatic has not been run; pages do not need it.
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WARMUPS = 3
@@ -651,6 +667,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--posts", type=int, default=200, help="posts per posting scenario")
     parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
     parser.add_argument("--json", type=Path, help="where to write the figures")
+    parser.add_argument(
+        "--record", action="store_true", help="write the committed benchmarks/results/ file"
+    )
     parser.add_argument("--password", default=gen.DEFAULT_PASSWORD)
     args = parser.parse_args(argv)
     parts = [part.strip() for part in args.only.split(",") if part.strip()]
@@ -678,7 +697,9 @@ def main(argv=None) -> dict:
         result["pages"] = bench_pages(targets, args.repeat)
     if "admin" in parts:
         result["admin"] = bench_admin(targets, args.repeat)
-    small = RESULTS_DIR / f"{connection.vendor}-small.json"
+    small = output_dir(args.record) / f"{connection.vendor}-small.json"
+    if not small.exists():
+        small = RESULTS_DIR / f"{connection.vendor}-small.json"
     if args.scale != "small" and small.exists():
         compare_with_small(result, json.loads(small.read_text()))
     if "limits" in parts:
@@ -688,7 +709,7 @@ def main(argv=None) -> dict:
 
     result["targets"] = check_targets(result)
     print(render(result))
-    path = args.json or RESULTS_DIR / f"{connection.vendor}-{args.scale}.json"
+    path = args.json or output_dir(args.record) / f"{connection.vendor}-{args.scale}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n")
     print(f"JSON: {path}")
