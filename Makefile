@@ -1,8 +1,10 @@
 # Fresh Cabinet: two commands on a fresh machine.
-#   make run   — the cabinet on SQLite with demo data at http://127.0.0.1:8000
+#   make run   — the cabinet on SQLite with demo data at http://127.0.0.1:8000 (PORT=8001 make run
+#                for another port), and a background-task worker next to it
 #   make test  — lint and the whole test suite (DATABASE_URL picks the database)
 
 PYTHON ?= python3
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -17,10 +19,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The worker runs in the background of the same shell (reloading on code changes, as
+# runserver does); the trap stops it whenever the shell ends — Ctrl+C, or runserver
+# exiting on its own (a port in use) — so no worker outlives `make run`.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT TERM; \
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Kazakh and English catalogues (README «Languages»): update, then translate the
 # new entries in locale/*/LC_MESSAGES/django.po, then run this again to compile.

@@ -12,3 +12,7 @@ AXES_ENABLED = False
 # Threads in the race tests and the live server open their own connections;
 # persistent ones would outlive the test and block dropping the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Tasks run at once, in the thread that enqueues them, so a test sees their
+# effects right after `enqueue()`; tests/subscriptions/test_tasks.py switches
+# back to the database backend to prove tasks also run through the queue.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

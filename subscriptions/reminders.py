@@ -10,21 +10,29 @@ Each organization's owners and operators (with an e-mail) get one mail per
 run listing its due subscriptions and, under each, its posted extensions that
 end with it.
 
-Idempotency lives in the database: for every organization one transaction
-first inserts the ReminderSent rows — the unique (subscription, threshold)
-pair refuses a row another run already inserted, or is inserting right now
+The command enqueues one background task per organization
+(`subscriptions.tasks.send_organization_reminders`); the worker that runs it
+calls `send_due_reminders`, which chooses that organization's reminders
+afresh — a task that waited in the queue never mails about a subscription
+renewed meanwhile.
+
+Idempotency lives in the database: one transaction first inserts the
+organization's ReminderSent rows — the unique (subscription, threshold) pair
+refuses a row another run already inserted, or is inserting right now
 (PostgreSQL makes the second insert wait for the first transaction's outcome;
 SQLite's IMMEDIATE transactions serialize the runs) — then sends the mail
-about the rows it did insert. A failed send rolls the rows back, so the next
-run tries again. Unlike the cabinet's mails this one is deliberately sent
-*inside* the transaction, not in `on_commit`: a reminder is better sent twice
-(a crash between sending and committing) than lost.
+about the rows it did insert. So two tasks for one organization (two runs of
+the command, two workers on two machines) send each reminder once. A failed
+send rolls the rows back and fails the task, so the next run tries again.
+Unlike the cabinet's mails this one is deliberately sent *inside* the
+transaction, not in `on_commit`: a reminder is better sent twice (a worker
+dying between sending and committing) than lost.
 """
 
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -79,17 +87,6 @@ class OrganizationReminders:
     reminders: list[DueReminder]
 
 
-@dataclass
-class ReminderRun:
-    """What one run did, for the command's output and for tests."""
-
-    today: datetime.date
-    dry_run: bool
-    sent: list[OrganizationReminders] = field(default_factory=list)
-    without_recipients: list[OrganizationReminders] = field(default_factory=list)
-    failed: list[tuple[OrganizationReminders, Exception]] = field(default_factory=list)
-
-
 def _tariff_thresholds() -> dict[int, tuple[int, ...]]:
     tariffs = Tariff.objects.filter(kind=Tariff.Kind.BASE).exclude(reminder_days="")
     return {
@@ -99,8 +96,13 @@ def _tariff_thresholds() -> dict[int, tuple[int, ...]]:
     }
 
 
-def due_reminders(today: datetime.date) -> list[OrganizationReminders]:
-    """Every organization's due reminders on `today` (a fixed number of queries)."""
+def due_reminders(
+    today: datetime.date, *, organization_id: int | None = None
+) -> list[OrganizationReminders]:
+    """Every organization's due reminders on `today`, or only `organization_id`'s.
+
+    A fixed number of queries, however many subscriptions and organizations.
+    """
     thresholds = _tariff_thresholds()
     if not thresholds:
         return []
@@ -112,13 +114,15 @@ def due_reminders(today: datetime.date) -> list[OrganizationReminders]:
         .select_related("tariff", "period")
         .order_by("starts_on", "number")
     )
+    ending = Subscription.objects.filter(
+        status=Status.POSTED, tariff__in=thresholds.keys(), ends_on__range=(today, horizon)
+    )
+    if organization_id is not None:
+        ending = ending.filter(subscriber__organization_id=organization_id)
     candidates = list(
-        Subscription.objects.filter(
-            status=Status.POSTED,
-            tariff__in=thresholds.keys(),
-            ends_on__range=(today, horizon),
+        ending.exclude(
+            Exists(Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED))
         )
-        .exclude(Exists(Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED)))
         .select_related("subscriber__organization", "tariff", "period")
         .prefetch_related(
             Prefetch("extensions", queryset=ending_with_base, to_attr="extensions_ending_with")
@@ -195,53 +199,48 @@ def _claim(reminder: DueReminder, recipients: str) -> bool:
     return True
 
 
-def _send_organization(batch: OrganizationReminders, today, connection) -> OrganizationReminders:
+def _send_organization(batch: OrganizationReminders, today) -> OrganizationReminders:
     """Claim the rows and send the one mail, in one transaction; empty when nothing was claimed."""
     with transaction.atomic():
         recipients = ", ".join(batch.recipients)
         claimed = [reminder for reminder in batch.reminders if _claim(reminder, recipients)]
         if claimed:
             sent = OrganizationReminders(batch.organization, batch.recipients, claimed)
-            message = build_message(sent, today)
-            message.connection = connection
             # An exception here rolls the claimed rows back: the next run retries.
-            message.send(fail_silently=False)
+            build_message(sent, today).send(fail_silently=False)
             return sent
     return OrganizationReminders(batch.organization, batch.recipients, [])
 
 
-def send_reminders(*, today: datetime.date, dry_run: bool = False, connection=None) -> ReminderRun:
-    """Send the reminders due on `today`: one mail per organization, each reminder once.
+def send_due_reminders(
+    *, organization_id: int, today: datetime.date
+) -> OrganizationReminders | None:
+    """Send `organization_id`'s reminders due on `today` in one mail; return what was sent.
 
-    With `dry_run` nothing is written or sent; the run says what would be.
-    An organization whose mail cannot be sent is logged and reported, and
-    the others still get theirs.
+    None when nothing is due. Empty `reminders` when another run already sent
+    them, or when the organization has no owner or operator with an e-mail —
+    nothing is recorded then, so they go out once someone has an address.
+    Raises when the mail cannot be sent; nothing is recorded then either.
     """
-    run = ReminderRun(today=today, dry_run=dry_run)
-    for batch in due_reminders(today):
-        if not batch.recipients:
-            # Nothing is recorded: the reminders go out once someone has an address.
-            logger.warning(
-                "Reminders for %s not sent: no owner or operator with an e-mail",
-                batch.organization,
-            )
-            run.without_recipients.append(batch)
-            continue
-        if dry_run:
-            run.sent.append(batch)
-            continue
-        try:
-            sent = _send_organization(batch, today, connection)
-        except Exception as exc:  # SMTP errors, a locked database: retried by the next run
-            logger.exception("Reminders for %s not sent", batch.organization)
-            run.failed.append((batch, exc))
-            continue
-        if sent.reminders:
-            logger.info(
-                "Reminders for %s sent to %s: %s",
-                batch.organization,
-                ", ".join(sent.recipients),
-                ", ".join(f"{r.subscription.number} ({r.threshold_days})" for r in sent.reminders),
-            )
-            run.sent.append(sent)
-    return run
+    batches = due_reminders(today, organization_id=organization_id)
+    if not batches:
+        return None
+    (batch,) = batches
+    if not batch.recipients:
+        logger.warning(
+            "Reminders for %s not sent: no owner or operator with an e-mail", batch.organization
+        )
+        return OrganizationReminders(batch.organization, [], [])
+    try:
+        sent = _send_organization(batch, today)
+    except Exception:  # SMTP errors, a locked database: the task fails, the next run retries
+        logger.exception("Reminders for %s not sent", batch.organization)
+        raise
+    if sent.reminders:
+        logger.info(
+            "Reminders for %s sent to %s: %s",
+            batch.organization,
+            ", ".join(sent.recipients),
+            ", ".join(f"{r.subscription.number} ({r.threshold_days})" for r in sent.reminders),
+        )
+    return sent

@@ -1,4 +1,9 @@
-"""`manage.py send_reminders`: who is reminded about what, once per threshold."""
+"""`manage.py send_reminders`: who is reminded about what, once per threshold.
+
+The command enqueues one task per organization; the tests run tasks at once
+(the immediate backend), so a run's mails are sent when the command returns.
+tests/subscriptions/test_tasks.py runs them through the database queue.
+"""
 
 import datetime
 import threading
@@ -14,7 +19,7 @@ from django.urls import reverse
 
 from subscriptions.models import ReminderSent, Status, Tariff
 from subscriptions.periods import Periodicity
-from subscriptions.reminders import due_reminders, due_threshold, send_reminders
+from subscriptions.reminders import due_reminders, due_threshold
 from tests import factories
 from tests.conftest import requires_postgres
 
@@ -91,9 +96,9 @@ def _extension(base, tariff, *, ends_on, status=Status.POSTED, quantity=1):
     return extension
 
 
-def run(*args):
+def run(*args, day=TODAY):
     out, err = StringIO(), StringIO()
-    call_command("send_reminders", "--date", TODAY.isoformat(), *args, stdout=out, stderr=err)
+    call_command("send_reminders", "--date", day.isoformat(), *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -152,7 +157,7 @@ def test_each_threshold_is_reminded_once_as_the_end_comes_closer(staff, ending_i
     subscription = ending_in(30)
 
     for day_offset in range(0, 31):
-        send_reminders(today=TODAY + datetime.timedelta(days=day_offset))
+        run(day=TODAY + datetime.timedelta(days=day_offset))
 
     assert sorted(subscription.reminders.values_list("threshold_days", flat=True)) == [3, 14, 30]
     assert len(mailoutbox) == 3
@@ -287,7 +292,7 @@ def test_the_mail_has_a_plain_text_and_an_html_part_in_russian(staff, ending_in,
 
 
 def test_a_failed_send_records_nothing_and_the_next_run_retries(
-    staff, ending_in, mailoutbox, monkeypatch
+    staff, ending_in, mailoutbox, monkeypatch, caplog
 ):
     subscription = ending_in(10)
 
@@ -296,11 +301,12 @@ def test_a_failed_send_records_nothing_and_the_next_run_retries(
 
     with monkeypatch.context() as patched:
         patched.setattr(EmailMultiAlternatives, "send", broken_send)
-        with pytest.raises(CommandError, match="Не отправлено писем: 1"):
-            run()
+        run()  # the task fails; the command only enqueued it
 
     assert not ReminderSent.objects.exists()
     assert mailoutbox == []
+    assert "Reminders for Демо-партнер not sent" in caplog.text
+    assert "SMTP server is down" in caplog.text
 
     run()
 
@@ -317,7 +323,7 @@ def test_a_reminder_another_run_already_recorded_is_not_sent_again(staff, ending
 
     from subscriptions.reminders import _send_organization
 
-    sent = _send_organization(stale_batch, TODAY, None)
+    sent = _send_organization(stale_batch, TODAY)
 
     assert sent.reminders == []
     assert mailoutbox == []
@@ -335,6 +341,41 @@ def test_an_organization_without_recipients_is_reported_and_retried_later(
     assert mailoutbox == []
     assert not ReminderSent.objects.exists()
     assert "нет владельца или оператора с электронной почтой" in err
+
+
+def test_a_run_only_enqueues_one_task_per_organization_and_says_so(
+    staff, other_staff, other_organization, ending_in, mailoutbox, settings
+):
+    from django_tasks import default_task_backend
+
+    from subscriptions.tasks import send_organization_reminders
+
+    # The dummy backend keeps what was enqueued and runs nothing.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    own = ending_in(10)
+    ending_in(20)
+    ending_in(5, subscriber=factories.SubscriberFactory(organization=other_organization))
+
+    out, _ = run()
+
+    enqueued = sorted(
+        (result.task.func, result.kwargs["organization_id"], result.kwargs["day"])
+        for result in default_task_backend.results
+    )
+    assert enqueued == sorted(
+        [
+            (send_organization_reminders.func, own.subscriber.organization_id, "2026-03-10"),
+            (send_organization_reminders.func, other_organization.pk, "2026-03-10"),
+        ]
+    )
+    assert mailoutbox == []
+    assert not ReminderSent.objects.exists()
+    assert (
+        "Демо-партнер: в очереди письмо для operator@example.kz, owner@example.kz — 2 подписки"
+        in out
+    )
+    assert own.number in out
+    assert "Поставлено в очередь задач: 2" in out
 
 
 def test_dry_run_sends_and_records_nothing(staff, ending_in, mailoutbox):
@@ -413,10 +454,13 @@ def test_the_database_refuses_a_second_reminder_at_one_threshold(ending_in):
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_send_each_reminder_once(
+def test_two_tasks_for_one_organization_at_once_send_each_reminder_once(
     organization, base_tariff, long_period, monkeypatch
 ):
+    """Two runs of the command enqueue two tasks; two workers run them at the same moment."""
     from django.core import mail
+
+    from subscriptions.tasks import send_organization_reminders
 
     _member(organization, "owner", "owner")
     for days in (1, 10, 25):
@@ -436,12 +480,12 @@ def test_two_runs_at_once_send_each_reminder_once(
     monkeypatch.setattr(EmailMultiAlternatives, "send", slow_send)
     mail.outbox = []
     start = threading.Barrier(2)
-    errors = []
+    errors, results = [], []
 
     def one_run():
         try:
             start.wait()
-            send_reminders(today=TODAY)
+            results.append(send_organization_reminders.call(organization.pk, TODAY.isoformat()))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -456,12 +500,13 @@ def test_two_runs_at_once_send_each_reminder_once(
     assert errors == []
     assert len(mail.outbox) == 1
     assert ReminderSent.objects.count() == 3
+    assert sorted(len(result["reminders"]) for result in results) == [0, 3]
 
 
 # --- Admin -------------------------------------------------------------------
 
 
-def test_admin_shows_sent_reminders_read_only(client, admin_user, ending_in):
+def test_admin_shows_sent_reminders_read_only(logged_in, admin_user, ending_in):
     subscription = ending_in(10)
     reminder = ReminderSent.objects.create(
         subscription=subscription,
@@ -469,7 +514,7 @@ def test_admin_shows_sent_reminders_read_only(client, admin_user, ending_in):
         ends_on=subscription.ends_on,
         recipients="owner@example.kz",
     )
-    client.force_login(admin_user)
+    client = logged_in(admin_user)
 
     changelist = reverse("admin:subscriptions_remindersent_changelist")
     assert client.get(changelist).status_code == 200

@@ -1,9 +1,13 @@
 """`manage.py send_reminders [--date YYYY-MM-DD] [--dry-run]`: the daily reminder run.
 
 Meant for cron, once a day, e.g. `15 8 * * * cd /srv/fresh-cabinet && .venv/bin/python
-manage.py send_reminders`. Safe to run again, or twice at once: each reminder
-is sent once (see subscriptions/reminders.py). Exits non-zero when some
-organization's mail could not be sent, so cron reports it; the next run retries.
+manage.py send_reminders`. It chooses the organizations with reminders due and
+enqueues one background task per organization
+(`subscriptions.tasks.send_organization_reminders`); a `db_worker` process
+sends the mails. Safe to run again, or twice at once: each reminder is sent
+once (see subscriptions/reminders.py). A mail that cannot be sent fails its
+task (the admin's «Task Results» show it with the error) and records nothing,
+so the next run retries.
 """
 
 import datetime
@@ -12,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.formatting import russian_plural
 from subscriptions import clock
-from subscriptions.reminders import send_reminders
+from subscriptions.reminders import due_reminders
+from subscriptions.tasks import send_organization_reminders
 
 SUBSCRIPTIONS = ("подписка", "подписки", "подписок")
 
@@ -28,7 +33,8 @@ def _day(value: str) -> datetime.date:
 
 class Command(BaseCommand):
     help = (
-        "Напоминает владельцам и операторам партнеров о заканчивающихся подписках на тарифы "
+        "Ставит в очередь напоминания владельцам и операторам партнеров о заканчивающихся "
+        "подписках на тарифы: по задаче на партнера, письма отправляет manage.py db_worker "
         "(по порогам тарифа, каждое напоминание — один раз)."
     )
 
@@ -41,18 +47,35 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Только показать, кому и о чем было бы отправлено; ничего не записывать.",
+            help="Только показать, кому и о чем было бы отправлено; ничего не ставить в очередь.",
         )
 
     def handle(self, *args, date=None, dry_run=False, **options):
         today = _day(date) if date else clock.today()
-        run = send_reminders(today=today, dry_run=dry_run)
+        batches = due_reminders(today)
+        if not batches:
+            self.stdout.write(f"На {today:%d.%m.%Y} напоминать не о чем.")
+            return
 
-        verb = "будет отправлено" if dry_run else "отправлено"
-        for batch in run.sent:
+        enqueued = 0
+        for batch in batches:
+            if not batch.recipients:
+                # Nothing is recorded: the reminders go out once someone has an address.
+                self.stderr.write(
+                    f"{batch.organization}: нет владельца или оператора с электронной почтой — "
+                    f"{len(batch.reminders)} напоминаний не отправлено."
+                )
+                continue
+            if not dry_run:
+                send_organization_reminders.enqueue(
+                    organization_id=batch.organization.pk, day=today.isoformat()
+                )
+                enqueued += 1
+            verb = "будет отправлено" if dry_run else "в очереди письмо для"
+            count = len(batch.reminders)
             self.stdout.write(
                 f"{batch.organization}: {verb} {', '.join(batch.recipients)} — "
-                f"{len(batch.reminders)} {russian_plural(len(batch.reminders), SUBSCRIPTIONS)}"
+                f"{count} {russian_plural(count, SUBSCRIPTIONS)}"
             )
             for reminder in batch.reminders:
                 subscription = reminder.subscription
@@ -61,16 +84,7 @@ class Command(BaseCommand):
                     f"по {subscription.ends_on:%d.%m.%Y}, {reminder.days_left_label} "
                     f"(порог {reminder.threshold_days})"
                 )
-        for batch in run.without_recipients:
-            self.stderr.write(
-                f"{batch.organization}: нет владельца или оператора с электронной почтой — "
-                f"{len(batch.reminders)} напоминаний не отправлено."
-            )
-        for batch, exc in run.failed:
-            self.stderr.write(f"{batch.organization}: письмо не отправлено ({exc}).")
-        if not (run.sent or run.without_recipients or run.failed):
-            self.stdout.write(f"На {today:%d.%m.%Y} напоминать не о чем.")
-        if run.failed:
-            raise CommandError(
-                f"Не отправлено писем: {len(run.failed)}. Следующий запуск повторит попытку."
+        if enqueued:
+            self.stdout.write(
+                f"Поставлено в очередь задач: {enqueued}. Письма отправит `manage.py db_worker`."
             )
