@@ -8,6 +8,12 @@ inline styles), so the page needs no JavaScript to show it.
 A bar covers its days inclusively: from the start of `starts_on` to the end of
 `ends_on`. Extensions that do not overlap (with their labels) share a lane, so
 a base with many consecutive monthly extensions stays compact.
+
+The what-if picture of the extension form adds a *proposed* extension — the
+one being typed, not saved — in a lane of its own right under the base, drawn
+hatched and dashed and named «новое расширение», so it is never mistaken for a
+document. Its dates come from the form (periods.py through the model); this
+module only places them.
 """
 
 import datetime
@@ -37,6 +43,9 @@ LANE_BAR_HEIGHT = 12
 BOTTOM = 30
 CHAR_WIDTH = 6.6  # an estimate of a 12-unit glyph of the page's sans-serif font
 LABEL_GAP = 10
+# A proposed extension further than this from its base is not drawn: the form's
+# errors say what is wrong, and a picture spanning centuries says nothing.
+PROPOSED_MARGIN = datetime.timedelta(days=400)
 
 MONTHS = (
     pgettext_lazy("month abbreviation", "янв"),
@@ -83,6 +92,18 @@ class Tick:
     anchor: str = "middle"
 
 
+@dataclass(frozen=True)
+class ProposedExtension:
+    """An extension as the form would write it: its tariff, quantity and days, and
+    whether it would lie outside its base (decided by the rule, R4/R5, not here)."""
+
+    tariff: object
+    quantity: int
+    starts_on: datetime.date
+    ends_on: datetime.date
+    outside_base: bool = False
+
+
 @dataclass
 class Timeline:
     width: int
@@ -96,6 +117,7 @@ class Timeline:
     today_x: float | None
     today_label: Label | None
     summary: str
+    proposed: Bar | None = None
 
     @property
     def view_box(self) -> str:
@@ -195,11 +217,51 @@ def draft_mark() -> str:
     return _("черновик")
 
 
-def build_timeline(base, extensions, today: datetime.date) -> Timeline:
-    """The picture of `base` and its `extensions` (any order), with today marked."""
+def is_drawable(base, proposed: ProposedExtension) -> bool:
+    """Whether `proposed` lies near enough to `base` to be drawn beside it."""
+    return (
+        proposed.starts_on >= base.starts_on - PROPOSED_MARGIN
+        and proposed.ends_on <= base.ends_on + PROPOSED_MARGIN
+    )
+
+
+def _proposed_text(proposed: ProposedExtension) -> str:
+    return _("новое расширение: %(tariff)s × %(quantity)s · %(start)s – %(end)s") % {
+        "tariff": short_tariff_name(proposed.tariff.name),
+        "quantity": proposed.quantity,
+        "start": fmt(proposed.starts_on),
+        "end": fmt(proposed.ends_on),
+    }
+
+
+def _proposed_summary(proposed: ProposedExtension) -> str:
+    text = _(
+        "Новое расширение (еще не записано): %(tariff)s × %(quantity)s с %(start)s по %(end)s."
+    ) % {
+        "tariff": proposed.tariff.name,
+        "quantity": proposed.quantity,
+        "start": fmt(proposed.starts_on),
+        "end": fmt(proposed.ends_on),
+    }
+    if proposed.outside_base:
+        text = f"{text} " + _("Оно выходит за срок подписки на тариф.")
+    return text
+
+
+def build_timeline(
+    base, extensions, today: datetime.date, proposed: ProposedExtension | None = None
+) -> Timeline:
+    """The picture of `base` and its `extensions` (any order), with today marked.
+
+    `proposed`, when given (and near the base, see `is_drawable`), is drawn as
+    the new extension in the first lane under the base.
+    """
     extensions = sorted(extensions, key=lambda e: (e.starts_on, e.pk))
-    first = min([base.starts_on, *(e.starts_on for e in extensions)])
-    last = max([base.ends_on, *(e.ends_on for e in extensions)])
+    if proposed is not None and not is_drawable(base, proposed):
+        proposed = None
+    shown = [*extensions, *([proposed] if proposed else [])]
+    first = min([base.starts_on, *(e.starts_on for e in shown)])
+    last = max([base.ends_on, *(e.ends_on for e in shown)])
     scale = _Scale(first, last)
 
     base_x, base_width = scale.span(base.starts_on, base.ends_on)
@@ -225,6 +287,25 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
     # own line above the bars, so bars only meet bars and labels only labels.
     lanes: list[tuple[float, float]] = []
     bars = []
+    proposed_bar = None
+    if proposed is not None:
+        # Lane 0 is the new extension's alone: nothing else is placed after it.
+        lanes.append((float("inf"), float("inf")))
+        x, width = scale.span(proposed.starts_on, proposed.ends_on)
+        text = _proposed_text(proposed)
+        label = _place_label(text, x, width, LANE_TOP + LANE_LABEL_DY)
+        css = "tl-bar tl-bar--proposed tl-bar--" + (proposed.tariff.resource or "other")
+        if proposed.outside_base:
+            css += " is-outside"
+        proposed_bar = Bar(
+            x,
+            LANE_TOP + LANE_BAR_DY,
+            width,
+            LANE_BAR_HEIGHT,
+            css,
+            label,
+            _proposed_summary(proposed),
+        )
     for extension in extensions:
         x, width = scale.span(extension.starts_on, extension.ends_on)
         text = (
@@ -267,7 +348,7 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
         )
 
     plot_bottom = LANE_TOP + max(len(lanes), 1) * LANE_HEIGHT - 4
-    if not extensions:
+    if not lanes:
         plot_bottom = BASE_BAR_Y + BASE_BAR_HEIGHT + 10
     height = plot_bottom + BOTTOM
 
@@ -287,6 +368,9 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
         lived_until = min(today, base.ends_on + datetime.timedelta(days=1))
         elapsed = (base_x, round(scale.x(lived_until) - base_x, 2))
 
+    summary = _summary(base, today)
+    if proposed is not None:
+        summary = f"{summary} {_proposed_summary(proposed)}"
     return Timeline(
         width=WIDTH,
         height=height,
@@ -298,5 +382,6 @@ def build_timeline(base, extensions, today: datetime.date) -> Timeline:
         ticks=_ticks(first, last, scale),
         today_x=today_x,
         today_label=today_label,
-        summary=_summary(base, today),
+        summary=summary,
+        proposed=proposed_bar,
     )

@@ -4,7 +4,7 @@ through the view, its form (cabinet/forms/), template and service."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api_tokens, auth, documents, lists, renewal, reports, subscribers
+from .views import api_tokens, auth, documents, lists, preview, renewal, reports, subscribers
 
 urlpatterns = [
     # Вход → Личный кабинет
@@ -38,6 +38,11 @@ urlpatterns = [
         documents.subscription_create,
         name="subscription_create",
     ),
+    path(
+        "subscribers/<int:pk>/subscriptions/preview/",
+        preview.subscription_preview,
+        name="subscription_preview",
+    ),
     # Подписка на тариф
     path("subscriptions/<int:pk>/", documents.subscription_detail, name="subscription_detail"),
     path("subscriptions/<int:pk>/edit/", documents.subscription_edit, name="subscription_edit"),
@@ -54,6 +59,11 @@ urlpatterns = [
         "subscriptions/<int:pk>/extensions/new/",
         documents.extension_create,
         name="extension_create",
+    ),
+    path(
+        "subscriptions/<int:pk>/extensions/preview/",
+        preview.extension_preview,
+        name="extension_preview",
     ),
     path("extensions/<int:pk>/", documents.extension_detail, name="extension_detail"),
     path("extensions/<int:pk>/edit/", documents.extension_edit, name="extension_edit"),

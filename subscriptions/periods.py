@@ -95,3 +95,37 @@ def period_start_after(starts_on: datetime.date, periodicity: str, count: int) -
 def period_end(starts_on: datetime.date, periodicity: str, count: int) -> datetime.date:
     """The last day (inclusive) of the period that begins on `starts_on`."""
     return period_start_after(starts_on, periodicity, count) - datetime.timedelta(days=1)
+
+
+# --- Alignment with a base's day of the month ------------------------------------
+# The service recommends starting an extension on the base's day of the month,
+# so that the client pays for whole months (DESIGN «Recommendation»).
+
+
+def months_between(start: datetime.date, day: datetime.date) -> int:
+    """Whole calendar months from `start`'s month to `day`'s month."""
+    return (day.year - start.year) * 12 + day.month - start.month
+
+
+def aligned_start(anchor: datetime.date, day: datetime.date) -> datetime.date:
+    """The first day ≥ `day` on `anchor`'s day of month (clamped to the month's last day)."""
+    months = max(months_between(anchor, day), 0)
+    candidate = add_months(anchor, months)
+    while candidate < day:
+        months += 1
+        candidate = add_months(anchor, months)
+    return candidate
+
+
+def is_aligned(anchor: datetime.date, day: datetime.date) -> bool:
+    """`day` falls on `anchor`'s day of month (or that month's last day when it lacks it)."""
+    return add_months(anchor, months_between(anchor, day)) == day
+
+
+def recommended_start(
+    *, anchor: datetime.date, not_before: datetime.date, last_day: datetime.date
+) -> datetime.date:
+    """The first aligned day from `not_before`; `not_before` itself when none is left
+    by `last_day`."""
+    candidate = aligned_start(anchor, not_before)
+    return candidate if candidate <= last_day else not_before

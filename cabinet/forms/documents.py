@@ -1,10 +1,14 @@
 """Forms of the subscription documents: a base subscription and an extension.
 
 The forms only offer choices and carry what the page needs (the computed «по»,
-availability of each period, the total); every rule is the model's `clean()`,
-which the ModelForm runs, and the service runs again under a lock. The
-document's fixed parent (the subscriber, the base) is set on the instance by
-the view before validation, so `clean()` sees it (STYLE rule 4).
+availability of each period, the total, the extension as it would be); every
+rule is the model's `clean()`, which the ModelForm runs, and the service runs
+again under a lock. The document's fixed parent (the subscriber, the base) is
+set on the instance by the view before validation, so `clean()` sees it (STYLE
+rule 4).
+
+The page's script computes nothing: as the operator types it asks the preview
+endpoints (cabinet/views/preview.py), which answer from these same forms.
 """
 
 import datetime
@@ -16,24 +20,19 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, Q
 from django.forms.models import ModelChoiceIterator
-from django.utils.dates import MONTHS_3
-from django.utils.formats import get_format
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from common.formatting import fmt, format_tenge
-from subscriptions import rules
+from subscriptions import periods, rules
 from subscriptions.models import ExtensionSubscription, Subscription, Tariff, TariffPeriod
-from subscriptions.periods import (
-    DAYS_PER_UNIT,
-    MONTHS_PER_UNIT,
-    Periodicity,
-    PeriodOutOfRange,
-    add_months,
-)
+from subscriptions.periods import PeriodOutOfRange
 from subscriptions.pricing import period_amount
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+from ..timeline import ProposedExtension
+
+DATE_INPUT_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 ENDS_ON_HELP = _(
     "«По» — день перед «дата начала + период». Месяцы календарные; если такого числа в "
@@ -152,72 +151,17 @@ def end_or_none(period: TariffPeriod, starts_on: datetime.date) -> datetime.date
         return None
 
 
-def js_locale() -> dict:
-    """The active language's texts and formats for the form's script (it builds
-    «по», the total and some notes in the browser): the script has no catalogue
-    of its own, so everything it writes comes from here."""
-    return {
-        "date_format": get_format("SHORT_DATE_FORMAT"),
-        "months": [str(MONTHS_3[month]).title() for month in range(1, 13)],
-        "decimal_separator": get_format("DECIMAL_SEPARATOR"),
-        "thousand_separator": get_format("THOUSAND_SEPARATOR"),
-        "texts": {
-            "quantity_help": gettext("От 1 до %(max)s."),
-            "selected_period": gettext(
-                "Выбранный период не подходит: расширение закончится %(ends_on)s, позже "
-                "окончания подписки на тариф (%(base_ends_on)s). Выберите более короткий "
-                "период или более раннюю дату начала."
-            ),
-            "total_formula": gettext("цена периода × количество расширений"),
-        },
-    }
-
-
-def period_js(period: TariffPeriod) -> dict:
-    """What the page's script needs to compute «по» exactly as periods.py does."""
-    unit = Periodicity(period.periodicity)
-    if unit in DAYS_PER_UNIT:
-        kind, length = "days", DAYS_PER_UNIT[unit] * period.count
-    else:
-        kind, length = "months", MONTHS_PER_UNIT[unit] * period.count
-    return {
-        "tariff": period.tariff_id,
-        "unit": kind,
-        "length": length,
-        "price": str(period.price),
-        "label": period.label,
-    }
-
-
 # --- Alignment with the base ---------------------------------------------------
 
 
-def months_between(start: datetime.date, day: datetime.date) -> int:
-    return (day.year - start.year) * 12 + day.month - start.month
-
-
-def aligned_start(base: Subscription, day: datetime.date) -> datetime.date:
-    """The first day ≥ `day` on the base's day of month (clamped to the month's last day)."""
-    months = max(months_between(base.starts_on, day), 0)
-    candidate = add_months(base.starts_on, months)
-    while candidate < day:
-        months += 1
-        candidate = add_months(base.starts_on, months)
-    return candidate
-
-
 def is_aligned(base: Subscription, day: datetime.date) -> bool:
-    return add_months(base.starts_on, months_between(base.starts_on, day)) == day
+    return periods.is_aligned(base.starts_on, day)
 
 
 def recommended_start(base: Subscription, today: datetime.date) -> datetime.date:
-    """The recommended extension start: aligned with the base, today or later.
-
-    When no aligned day is left inside the base, today (but not before the base).
-    """
-    earliest = max(today, base.starts_on)
-    candidate = aligned_start(base, earliest)
-    return candidate if candidate <= base.ends_on else earliest
+    return periods.recommended_start(
+        anchor=base.starts_on, not_before=max(today, base.starts_on), last_day=base.ends_on
+    )
 
 
 # --- Shared behaviour ------------------------------------------------------------
@@ -264,7 +208,10 @@ class DocumentFormMixin:
 
 
 def _date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    # The cabinet's one date control: ДД.ММ.ГГГГ in every language (cabinet/widgets.py).
+    from cabinet.widgets import DateControl
+
+    return DateControl()
 
 
 # --- Base subscription ---------------------------------------------------------
@@ -338,14 +285,10 @@ class SubscriptionForm(DocumentFormMixin, forms.ModelForm):
         return self.instance.pk is not None
 
     def js_data(self) -> dict:
-        return {
-            "today": self.today.isoformat(),
-            "locale": js_locale(),
-            "base": None,
-            "recommended": None,
-            "tariffs": {str(t.pk): {"name": t.name} for t in self.fields["tariff"].objects},
-            "periods": {str(p.pk): period_js(p) for p in self.fields["period"].objects},
-        }
+        """Where the page's script asks for the live «по» (it computes nothing itself)."""
+        params = {"subscription": self.instance.pk} if self.editing else {}
+        url = reverse("subscription_preview", args=[self.instance.subscriber_id])
+        return {"preview": {"url": url, "params": params}}
 
 
 # --- Extension subscription ----------------------------------------------------
@@ -501,27 +444,56 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
             return ""
         return alignment_note_text(self.base)
 
+    def period_options(self) -> list[dict]:
+        """Each offered period as its <option> shows it for the current start: its
+        text (with the reason when unavailable) and whether it can be chosen."""
+        field = self.fields["period"]
+        widget = field.widget
+        return [
+            {
+                "value": str(period.pk),
+                "tariff": str(period.tariff_id),
+                "label": field.label_from_instance(period),
+                "unavailable": widget.unavailable.get(period.pk, ""),
+                "disabled": period.pk in widget.unavailable
+                and str(period.pk) != str(widget.keep_enabled),
+            }
+            for period in field.objects
+        ]
+
+    def proposal(self) -> ProposedExtension | None:
+        """The extension as the form would write it, for the what-if picture and
+        limits; None until the tariff, a period of it, the start and the quantity
+        are readable. Its end is the model's (periods.py); whether it leaves the
+        base is the rule's (R4, R5)."""
+        tariff, period = self.value_of("tariff"), self.value_of("period")
+        starts_on, quantity = self.current_start(), self.value_of("quantity")
+        if tariff is None or period is None or starts_on is None or quantity is None:
+            return None
+        if period.tariff_id != tariff.pk or quantity < 1:
+            return None
+        ends_on = end_or_none(period, starts_on)
+        if ends_on is None:
+            return None
+        outside = rules.check_extension_within_base(
+            starts_on=starts_on,
+            ends_on=ends_on,
+            base_starts_on=self.base.starts_on,
+            base_ends_on=self.base.ends_on,
+        )
+        return ProposedExtension(
+            tariff=tariff,
+            quantity=quantity,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            outside_base=bool(outside),
+        )
+
     def js_data(self) -> dict:
-        base = self.base
-        return {
-            "today": self.today.isoformat(),
-            "locale": js_locale(),
-            "base": {
-                "starts_on": base.starts_on.isoformat(),
-                "ends_on": base.ends_on.isoformat(),
-                "number": base.number,
-            },
-            "recommended": self.recommended.isoformat(),
-            "alignment_note": alignment_note_text(base),
-            "unavailable_template": gettext(
-                "недоступно: закончится %(ends_on)s, позже окончания подписки %(base_ends_on)s"
-            ),
-            "tariffs": {
-                str(t.pk): {"name": t.name, "max_quantity": t.max_quantity}
-                for t in self.fields["tariff"].objects
-            },
-            "periods": {str(p.pk): period_js(p) for p in self.fields["period"].objects},
-        }
+        """Where the page's script asks for the preview (it computes nothing itself)."""
+        params = {"extension": self.instance.pk} if self.instance.pk else {}
+        url = reverse("extension_preview", args=[self.base.pk])
+        return {"preview": {"url": url, "params": params}}
 
 
 def alignment_note_text(base: Subscription) -> str:

@@ -16,7 +16,7 @@ from subscriptions.renewal import (
     renewal_starts_on,
 )
 
-from .documents import DocumentFormMixin, ListedModelChoiceField, period_js
+from .documents import DocumentFormMixin, ListedModelChoiceField
 
 
 class RenewalForm(DocumentFormMixin, forms.Form):
@@ -89,11 +89,12 @@ class RenewalForm(DocumentFormMixin, forms.Form):
         return [(plan.extension, plan) for plan in plans]
 
     def js_data(self) -> dict:
-        """Per offered period: the renewal's end, price and what happens to each extension."""
+        """Per offered period, the texts the page shows for it, computed here: the
+        renewal's end, its price and what happens to each extension. The script
+        only swaps them in when the period changes."""
         return {
             "periods": {
                 str(period.pk): {
-                    **period_js(period),
                     "ends_on": fmt(period.end_for(self.starts_on)),
                     "price": format_tenge(period.price),
                     "extensions": [

@@ -5,6 +5,11 @@ organization is a 404 on every URL, GET or POST, before anything else is
 looked at. Writes go through `services.py`; a refusal (ValidationError) goes
 back onto the form next to its field with status 400, or, for the card's
 buttons, becomes an error message on the card. Nothing here re-implements a rule.
+
+The document forms show the server's preview (cabinet/views/preview.py) on
+every render; their «Пересчитать» button (for browsers without JavaScript)
+posts the form back only to render it again with the preview: it validates,
+shows the errors and writes nothing.
 """
 
 import datetime
@@ -34,12 +39,18 @@ from ..helpers import (
 )
 from ..history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from ..timeline import build_timeline
+from .preview import extension_what_if
 
 # --- Scoping --------------------------------------------------------------------
 
 
 def _refusal_text(error: ValidationError) -> str:
     return " ".join(error.messages)
+
+
+def _wants_preview(request) -> bool:
+    """The form's «Пересчитать» button: show the preview, write nothing."""
+    return "preview" in request.POST
 
 
 def _parse_date(value):
@@ -101,6 +112,12 @@ def subscription_create(request, pk):
         form = SubscriptionForm(instance=instance, today=today)
         return _render_subscription_form(request, form, subscriber)
 
+    if _wants_preview(request):
+        # Checked as the main button («Провести и закрыть») would be.
+        instance.status = Status.POSTED
+        form = SubscriptionForm(request.POST, instance=instance, today=today)
+        form.is_valid()
+        return _render_subscription_form(request, form, subscriber)
     if (replayed := replayed_document(Subscription, request, subscriber=subscriber)) is not None:
         return _after_subscription_saved(request, replayed)
     if request.POST.get("action") == "post":
@@ -119,6 +136,11 @@ def subscription_create(request, pk):
         )
         if saved is not None:
             return _after_subscription_saved(request, saved)
+    elif (replayed := replayed_document(Subscription, request, subscriber=subscriber)) is not None:
+        # The twin of this form committed while this one was being validated (a
+        # double click): the rules now see its document («overlaps № …»). The
+        # token decides: show the first one's result.
+        return _after_subscription_saved(request, replayed)
     return _render_subscription_form(request, form, subscriber, status=400)
 
 
@@ -212,6 +234,9 @@ def subscription_edit(request, pk):
         form = SubscriptionForm(instance=base, today=today)
         return _render_subscription_form(request, form, base.subscriber, subscription=base)
     form = SubscriptionForm(request.POST, instance=base, today=today)
+    if _wants_preview(request):
+        form.is_valid()
+        return _render_subscription_form(request, form, base.subscriber, subscription=base)
     if form.is_valid():
         try:
             saved = services.subscription_save(subscription=form.instance, user=request.user)
@@ -225,14 +250,34 @@ def subscription_edit(request, pk):
     return _render_subscription_form(request, form, base.subscriber, status=400, subscription=base)
 
 
-def _card_action(request, document, action, done_message) -> None:
-    """Run a card button's service; a refusal becomes an error message on the card."""
+def _card_action(request, document, action, done_message) -> bool:
+    """Run a card button's service; a refusal becomes an error message on the card.
+
+    False when the document is gone (another user deleted it meanwhile): the
+    caller then leaves for the page that still exists.
+    """
     try:
         action()
     except ValidationError as error:
         messages.error(request, _refusal_text(error))
-    else:
-        messages.success(request, done_message % {"number": document.number})
+        return not _vanished(error)
+    messages.success(request, done_message % {"number": document.number})
+    return True
+
+
+def _vanished(error: ValidationError) -> bool:
+    return getattr(error, "code", None) == services.DOCUMENT_DELETED_CODE
+
+
+def _base_gone(base):
+    """Where to go when the base was deleted meanwhile: its subscriber's «Подписка»."""
+    return redirect("subscriber_subscriptions", pk=base.subscriber_id)
+
+
+def _extension_gone(extension):
+    """Where to go when the extension was deleted meanwhile: its base's card."""
+    url = reverse("subscription_detail", args=[extension.subscription_id])
+    return redirect(f"{url}#extensions")
 
 
 @cabinet_view
@@ -240,12 +285,13 @@ def subscription_post(request, pk):
     base = base_in_scope(request, pk)
     if (response := post_only(request)) is not None:
         return response
-    _card_action(
+    if not _card_action(
         request,
         base,
         lambda: services.subscription_post(subscription=base, user=request.user),
         _("Подписка на тариф № %(number)s проведена."),
-    )
+    ):
+        return _base_gone(base)
     return redirect("subscription_detail", pk=base.pk)
 
 
@@ -254,12 +300,13 @@ def subscription_unpost(request, pk):
     base = base_in_scope(request, pk)
     if (response := post_only(request)) is not None:
         return response
-    _card_action(
+    if not _card_action(
         request,
         base,
         lambda: services.subscription_unpost(subscription=base, user=request.user),
         _("Проведение подписки на тариф № %(number)s отменено."),
-    )
+    ):
+        return _base_gone(base)
     return redirect("subscription_detail", pk=base.pk)
 
 
@@ -274,6 +321,8 @@ def subscription_delete(request, pk):
         services.subscription_delete(subscription=base, user=request.user)
     except ValidationError as error:
         messages.error(request, _refusal_text(error))
+        if _vanished(error):
+            return _base_gone(base)
         return redirect("subscription_detail", pk=base.pk)
     messages.success(
         request, _("Черновик подписки на тариф № %(number)s удален.") % {"number": base.number}
@@ -309,6 +358,12 @@ def extension_create(request, pk):
         form = ExtensionForm(instance=instance, today=today, starts_on=_initial_start(request))
         return _render_extension_form(request, form, base)
 
+    if _wants_preview(request):
+        # Checked as the main button («Провести и закрыть») would be.
+        instance.status = Status.POSTED
+        form = ExtensionForm(request.POST, instance=instance, today=today)
+        form.is_valid()
+        return _render_extension_form(request, form, base)
     if (
         replayed := replayed_document(ExtensionSubscription, request, subscription=base)
     ) is not None:
@@ -360,6 +415,7 @@ def _render_extension_form(request, form, base, status=200, extension=None):
             "subscriber": base.subscriber,
             "extension": extension,
             "form_data": form.js_data(),
+            "what_if": extension_what_if(form, today=form.today),
         },
         status=status,
     )
@@ -393,6 +449,12 @@ def extension_edit(request, pk):
     if request.method != "POST":
         form = ExtensionForm(instance=extension, today=today, starts_on=_initial_start(request))
         return _render_extension_form(request, form, base, extension=extension)
+    if _wants_preview(request):
+        extension.status = Status.POSTED
+        form = ExtensionForm(request.POST, instance=extension, today=today)
+        form.is_valid()
+        extension.status = Status.DRAFT
+        return _render_extension_form(request, form, base, extension=extension)
     posting = request.POST.get("action") == "post"
     if posting:
         extension.status = Status.POSTED
@@ -415,12 +477,13 @@ def extension_post(request, pk):
     extension = extension_in_scope(request, pk)
     if (response := post_only(request)) is not None:
         return response
-    _card_action(
+    if not _card_action(
         request,
         extension,
         lambda: services.extension_post(extension=extension, user=request.user),
         _("Подписка на расширение тарифа № %(number)s проведена."),
-    )
+    ):
+        return _extension_gone(extension)
     return redirect("extension_detail", pk=extension.pk)
 
 
@@ -429,12 +492,13 @@ def extension_unpost(request, pk):
     extension = extension_in_scope(request, pk)
     if (response := post_only(request)) is not None:
         return response
-    _card_action(
+    if not _card_action(
         request,
         extension,
         lambda: services.extension_unpost(extension=extension, user=request.user),
         _("Проведение подписки на расширение тарифа № %(number)s отменено."),
-    )
+    ):
+        return _extension_gone(extension)
     return redirect("extension_detail", pk=extension.pk)
 
 
@@ -449,6 +513,8 @@ def extension_delete(request, pk):
         services.extension_delete(extension=extension, user=request.user)
     except ValidationError as error:
         messages.error(request, _refusal_text(error))
+        if _vanished(error):
+            return _extension_gone(extension)
         return redirect("extension_detail", pk=extension.pk)
     messages.success(
         request,

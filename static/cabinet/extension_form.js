@@ -1,145 +1,84 @@
-/* Fresh Cabinet: conveniences of the subscription forms (a base subscription
-   and «Подписка (создание)» of an extension). The server renders everything
-   this script updates, so the forms work without it; the rules are checked on
-   the server. Data come from a json_script element named by the form's
-   data-form-data attribute; no inline scripts.
+/* Fresh Cabinet: the live preview of the subscription forms (a base subscription
+   and «Подписка (создание)» of an extension).
 
-   «по» is computed exactly as subscriptions/periods.py does: day-based periods
-   add days, month-based ones add calendar months (a missing day becomes the
-   month's last day), and the last day is the day before «start + period». */
+   This script computes nothing: no dates, no prices, no rules. As the operator
+   types it asks the server's preview endpoint (cabinet/views/preview.py, named
+   in the json_script element the form's data-form-data attribute points to)
+   and puts the answer into the page: «по», the total and its formula, the
+   periods unavailable for the start, the alignment note, the errors next to
+   their fields, and the what-if timeline with the limits. Requests are
+   debounced, and a newer one aborts the one still running, so only the
+   answer for the latest values is shown.
+
+   Without this script the page shows the same preview, rendered by the
+   server, and its «Пересчитать» button posts the form back to recompute it.
+   No inline scripts (CSP). */
 (function () {
   "use strict";
 
-  var DAY_MS = 24 * 60 * 60 * 1000;
+  var DELAY_MS = 250;
+  var FIELDS = ["tariff", "period", "starts_on", "quantity"];
 
-  function parseISO(text) {
-    var match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text || "");
-    if (!match) {
-      return null;
+  function setText(node, text) {
+    if (node) {
+      node.textContent = text;
     }
-    var year = Number(match[1]);
-    var month = Number(match[2]) - 1;
-    var day = Number(match[3]);
-    var date = new Date(Date.UTC(year, month, day));
-    return date.getUTCMonth() === month && date.getUTCDate() === day ? date : null;
   }
 
-  function addDays(date, days) {
-    return new Date(date.getTime() + days * DAY_MS);
-  }
-
-  function addMonths(date, months) {
-    var index = date.getUTCMonth() + months;
-    var year = date.getUTCFullYear() + Math.floor(index / 12);
-    var month = ((index % 12) + 12) % 12;
-    var lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-    return new Date(Date.UTC(year, month, Math.min(date.getUTCDate(), lastDay)));
-  }
-
-  function periodEnd(start, period) {
-    var after = period.unit === "days" ? addDays(start, period.length) : addMonths(start, period.length);
-    return addDays(after, -1);
-  }
-
-  function monthsBetween(start, date) {
-    return (date.getUTCFullYear() - start.getUTCFullYear()) * 12 + date.getUTCMonth() - start.getUTCMonth();
-  }
-
-  function isAligned(baseStart, date) {
-    return addMonths(baseStart, monthsBetween(baseStart, date)).getTime() === date.getTime();
-  }
-
-  function pad(number) {
-    return (number < 10 ? "0" : "") + number;
-  }
-
-  // The active language's formats and texts, from the form's data ("locale");
-  // Russian's when the page gave none.
-  var locale = {
-    date_format: "d.m.Y",
-    months: [],
-    decimal_separator: ",",
-    thousand_separator: "\u00a0",
-    texts: {
-      quantity_help: "От 1 до %(max)s.",
-      selected_period:
-        "Выбранный период не подходит: расширение закончится %(ends_on)s, позже окончания " +
-        "подписки на тариф (%(base_ends_on)s). Выберите более короткий период или более " +
-        "раннюю дату начала.",
-      total_formula: "цена периода × количество расширений",
-    },
-  };
-
-  // Django's date format letters the cabinet's short formats use (d.m.Y, d M Y).
-  function formatDate(date) {
-    var parts = {
-      d: pad(date.getUTCDate()),
-      j: String(date.getUTCDate()),
-      m: pad(date.getUTCMonth() + 1),
-      n: String(date.getUTCMonth() + 1),
-      M: locale.months[date.getUTCMonth()] || pad(date.getUTCMonth() + 1),
-      Y: String(date.getUTCFullYear()),
-    };
-    return locale.date_format.replace(/[djmnMY]/g, function (letter) {
-      return parts[letter];
-    });
-  }
-
-  function formatTenge(amount) {
-    var whole = Math.round(amount * 100) % 100 === 0;
-    var text = whole ? String(Math.round(amount)) : amount.toFixed(2);
-    var parts = text.split(".");
-    parts[0] = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, locale.thousand_separator);
-    return parts.join(locale.decimal_separator) + "\u00a0₸";
-  }
-
-  function fill(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (whole, name) {
-      return name in values ? values[name] : whole;
-    });
+  // Whether the browser restored a value other than the one the server rendered
+  // (form state kept across a reload or «Back»): the server's preview is then stale.
+  function changedSinceRender(control) {
+    if (control.tagName === "SELECT") {
+      return Array.prototype.some.call(control.options, function (option) {
+        return option.selected !== option.defaultSelected;
+      });
+    }
+    return control.value !== control.defaultValue;
   }
 
   function setup(form) {
     var source = document.getElementById(form.getAttribute("data-form-data"));
-    if (!source) {
+    if (!source || !window.fetch || !window.AbortController || !window.URLSearchParams) {
       return;
     }
-    var data = JSON.parse(source.textContent);
-    if (data.locale) {
-      locale = data.locale;
+    var preview = (JSON.parse(source.textContent) || {}).preview;
+    if (!preview || !preview.url) {
+      return;
     }
-    var base = data.base
-      ? { start: parseISO(data.base.starts_on), end: parseISO(data.base.ends_on) }
-      : null;
-    var tariff = form.elements.namedItem("tariff");
-    var period = form.elements.namedItem("period");
-    var start = form.elements.namedItem("starts_on");
-    var quantity = form.elements.namedItem("quantity");
+    var controls = {};
+    FIELDS.forEach(function (name) {
+      var control = form.elements.namedItem(name);
+      if (control) {
+        controls[name] = control;
+      }
+    });
+    var tariff = controls.tariff;
+    var period = controls.period;
+    var start = controls.starts_on;
+    var quantity = controls.quantity;
     var endsOn = form.querySelector("[data-ends-on]");
-    var periodNote = form.querySelector("[data-period-note]");
     var alignmentNote = form.querySelector("[data-alignment-note]");
     var recommended = form.querySelector("[data-recommended]");
     var total = form.querySelector("[data-total]");
     var totalFormula = form.querySelector("[data-total-formula]");
     var quantityHelp = form.querySelector("[data-quantity-help]");
+    var whatIf = form.querySelector("[data-what-if]");
+    var timer = null;
+    var running = null; // the request in flight: {controller, query}
+    var shown = null; // the query whose answer is on the page (the server's own render at first)
+    var submitting = false;
 
-    function selectedPeriod() {
-      return period && period.value ? data.periods[period.value] || null : null;
-    }
+    // The server answers as the operator types: the no-JavaScript button is not needed.
+    Array.prototype.forEach.call(form.querySelectorAll("[data-preview-button]"), function (button) {
+      button.hidden = true;
+    });
 
-    function selectedTariffId() {
-      if (!tariff) {
-        return "";
-      }
-      // A fixed (disabled) tariff still filters the periods.
-      return tariff.value;
-    }
-
+    // Only the selected tariff's periods are listed (each <option> names its tariff).
     function filterPeriods() {
       if (!period || !tariff) {
         return;
       }
-      var tariffId = selectedTariffId();
+      var tariffId = tariff.value;
       Array.prototype.forEach.call(period.querySelectorAll("optgroup"), function (group) {
         var visible = false;
         Array.prototype.forEach.call(group.querySelectorAll("option"), function (option) {
@@ -149,145 +88,205 @@
         });
         group.hidden = !visible;
       });
-      var current = selectedPeriod();
-      if (current && tariffId && String(current.tariff) !== tariffId) {
+      var chosen = period.selectedOptions[0];
+      if (chosen && chosen.value && tariffId && chosen.getAttribute("data-tariff") !== tariffId) {
         period.value = "";
       }
     }
 
-    function updateQuantityLimit() {
-      if (!quantity || !tariff) {
-        return;
-      }
-      var info = data.tariffs[selectedTariffId()];
-      var max = info && info.max_quantity;
-      if (!max) {
-        return;
-      }
-      quantity.max = String(max);
-      if (quantityHelp) {
-        quantityHelp.textContent = fill(locale.texts.quantity_help, { max: max });
-      }
-    }
-
-    function updateAvailability(startDate) {
-      if (!period || !base || !base.end) {
-        return;
-      }
-      var note = "";
-      Array.prototype.forEach.call(period.options, function (option) {
-        var info = data.periods[option.value];
-        if (!info) {
-          return;
-        }
-        var reason = "";
-        var end = null;
-        if (startDate) {
-          end = periodEnd(startDate, info);
-          if (end > base.end) {
-            reason = fill(data.unavailable_template, {
-              ends_on: formatDate(end),
-              base_ends_on: formatDate(base.end),
-            });
-          }
-        }
-        option.textContent =
-          info.label + " — " + formatTenge(Number(info.price)) + (reason ? " (" + reason + ")" : "");
-        // The selected period stays selectable; the note below says why it does not fit.
-        option.disabled = Boolean(reason) && !option.selected;
-        if (reason && option.selected) {
-          note = fill(locale.texts.selected_period, {
-            ends_on: formatDate(end),
-            base_ends_on: formatDate(base.end),
-          });
+    function query() {
+      var params = new URLSearchParams();
+      Object.keys(preview.params || {}).forEach(function (name) {
+        params.set(name, preview.params[name]);
+      });
+      Object.keys(controls).forEach(function (name) {
+        // A disabled control (a base's fixed tariff) is not sent: the server knows it.
+        if (!controls[name].disabled) {
+          params.set(name, controls[name].value);
         }
       });
-      if (periodNote) {
-        periodNote.textContent = note;
-        periodNote.hidden = !note;
-      }
+      return params.toString();
     }
 
-    function updateAlignment(startDate) {
-      if (!alignmentNote || !base || !base.start) {
+    function showPeriods(periods) {
+      if (!period || !periods) {
         return;
       }
-      var show = Boolean(startDate) && !isAligned(base.start, startDate);
-      alignmentNote.textContent = show ? data.alignment_note : "";
-      alignmentNote.hidden = !show;
-    }
-
-    function updateEnd(startDate) {
-      if (!endsOn) {
-        return;
-      }
-      var info = selectedPeriod();
-      endsOn.textContent = startDate && info ? formatDate(periodEnd(startDate, info)) : "—";
-    }
-
-    function updateTotal() {
-      if (!total) {
-        return;
-      }
-      var info = selectedPeriod();
-      var count = quantity ? Number(quantity.value) : 1;
-      if (info && Number.isInteger(count) && count >= 1) {
-        var price = Number(info.price);
-        total.textContent = formatTenge(price * count);
-        if (totalFormula) {
-          totalFormula.textContent = formatTenge(price) + " × " + count;
+      periods.forEach(function (item) {
+        var option = period.querySelector('option[value="' + CSS.escape(item.value) + '"]');
+        if (option) {
+          option.textContent = item.label;
+          option.disabled = Boolean(item.disabled);
         }
-      } else {
-        total.textContent = "—";
-        if (totalFormula) {
-          totalFormula.textContent = locale.texts.total_formula;
+      });
+    }
+
+    function showErrors(errors) {
+      Array.prototype.forEach.call(form.querySelectorAll("[data-field-errors]"), function (box) {
+        var name = box.getAttribute("data-field-errors");
+        var messages = (errors && errors[name]) || [];
+        box.replaceChildren.apply(
+          box,
+          messages.map(function (error) {
+            var line = document.createElement("p");
+            line.textContent = error.message;
+            return line;
+          })
+        );
+        box.hidden = messages.length === 0;
+        var row = box.closest(".form-row");
+        if (row) {
+          row.classList.toggle("form-row--error", messages.length > 0);
         }
+        if (controls[name]) {
+          if (messages.length) {
+            controls[name].setAttribute("aria-invalid", "true");
+          } else {
+            controls[name].removeAttribute("aria-invalid");
+          }
+        }
+      });
+      // The summary of the last submit no longer describes what is on the form.
+      var submitted = form.querySelector(".form-errors");
+      if (submitted) {
+        submitted.hidden = true;
       }
     }
 
-    function update() {
-      var startDate = start ? parseISO(start.value) : null;
-      updateQuantityLimit();
-      updateAvailability(startDate);
-      updateAlignment(startDate);
-      updateEnd(startDate);
-      updateTotal();
+    function show(answer) {
+      setText(endsOn, answer.ends_on || "—");
+      if ("total" in answer) {
+        setText(total, answer.total || "—");
+        setText(totalFormula, answer.total_formula || "");
+      }
+      if (alignmentNote && "alignment_note" in answer) {
+        alignmentNote.textContent = answer.alignment_note || "";
+        alignmentNote.hidden = !answer.alignment_note;
+      }
+      if (quantity && answer.quantity_max) {
+        quantity.max = String(answer.quantity_max);
+      }
+      if ("quantity_help" in answer) {
+        setText(quantityHelp, answer.quantity_help);
+      }
+      showPeriods(answer.periods);
+      showErrors(answer.errors);
+      if (whatIf && "timeline_html" in answer) {
+        // Markup rendered by the server's template (escaped there); no script in it.
+        whatIf.innerHTML = answer.timeline_html;
+      }
+    }
+
+    function ask() {
+      window.clearTimeout(timer);
+      timer = null;
+      var current = query();
+      // Once the form is being submitted the page is about to be replaced; and
+      // values already asked about (a «change» after «input») need no new answer.
+      if (submitting || (running ? running.query === current : shown === current)) {
+        return;
+      }
+      if (running) {
+        running.controller.abort();
+      }
+      var mine = { controller: new AbortController(), query: current };
+      running = mine;
+      form.setAttribute("aria-busy", "true");
+      fetch(preview.url + "?" + current, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        signal: mine.controller.signal,
+      })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("preview answered " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (answer) {
+          if (running === mine && !submitting) {
+            shown = mine.query;
+            show(answer);
+          }
+        })
+        .catch(function (error) {
+          // An aborted request was replaced by a newer one; any other failure
+          // leaves the last answer on the page, and the submit still validates.
+          if (error.name !== "AbortError" && window.console) {
+            window.console.warn(error);
+          }
+        })
+        .finally(function () {
+          if (running === mine) {
+            running = null;
+            form.removeAttribute("aria-busy");
+          }
+        });
+    }
+
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, DELAY_MS);
     }
 
     if (tariff) {
       tariff.addEventListener("change", function () {
         filterPeriods();
-        update();
+        ask();
       });
     }
     if (period) {
       period.addEventListener("change", function () {
         // Choosing a period of another tariff chooses that tariff too.
-        var info = selectedPeriod();
-        if (info && tariff && !tariff.disabled && tariff.value !== String(info.tariff)) {
-          tariff.value = String(info.tariff);
+        var chosen = period.selectedOptions[0];
+        var owner = chosen ? chosen.getAttribute("data-tariff") : null;
+        if (owner && tariff && !tariff.disabled && tariff.value !== owner) {
+          tariff.value = owner;
           filterPeriods();
         }
-        update();
+        ask();
       });
     }
-    if (start) {
-      start.addEventListener("input", update);
-      start.addEventListener("change", update);
-    }
-    if (quantity) {
-      quantity.addEventListener("input", update);
-    }
+    [start, quantity].forEach(function (control) {
+      if (control) {
+        control.addEventListener("input", later);
+        control.addEventListener("change", later);
+      }
+    });
     if (recommended && start) {
       recommended.addEventListener("click", function (event) {
         event.preventDefault();
         start.value = recommended.getAttribute("data-recommended");
-        update();
+        ask();
         start.focus();
       });
     }
+
+    // A submit replaces the page: no more questions, and no late answer moves
+    // the buttons under the operator's second click.
+    form.addEventListener("submit", function () {
+      window.clearTimeout(timer);
+      submitting = true;
+      if (running) {
+        running.controller.abort();
+      }
+    });
+    // «Back» to this page from the back/forward cache: it is a form to edit again.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        submitting = false;
+      }
+    });
+
     filterPeriods();
-    update();
+    var stale = Object.keys(controls).some(function (name) {
+      return changedSinceRender(controls[name]);
+    });
+    if (stale) {
+      ask();
+    } else {
+      shown = query(); // the server rendered the page for these values
+    }
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("form[data-subscription-form]"), setup);

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 
+from subscriptions import periods
 from subscriptions.periods import add_months, describe_period, period_end
 
 D = datetime.date
@@ -67,3 +68,29 @@ def test_add_months_clamps_to_the_last_day_of_the_month():
 )
 def test_period_is_described_in_russian(periodicity, count, text):
     assert describe_period(periodicity, count) == text
+
+
+@pytest.mark.parametrize(
+    ("anchor", "day", "aligned", "expected"),
+    [
+        (D(2026, 1, 15), D(2026, 3, 15), True, D(2026, 3, 15)),
+        (D(2026, 1, 15), D(2026, 3, 16), False, D(2026, 4, 15)),
+        (D(2026, 1, 31), D(2026, 2, 28), True, D(2026, 2, 28)),  # clamped
+        (D(2026, 1, 31), D(2026, 3, 1), False, D(2026, 3, 31)),
+        (D(2026, 1, 31), D(2028, 2, 29), True, D(2028, 2, 29)),  # leap year
+        (D(2026, 6, 10), D(2026, 5, 1), False, D(2026, 6, 10)),  # before the anchor
+    ],
+)
+def test_alignment_with_the_base_day_of_month(anchor, day, aligned, expected):
+    assert periods.is_aligned(anchor, day) is aligned
+    assert periods.aligned_start(anchor, day) == expected
+
+
+def test_recommended_start_falls_back_when_no_aligned_day_is_left():
+    anchor, last_day = D(2026, 1, 15), D(2026, 12, 20)
+    assert periods.recommended_start(
+        anchor=anchor, not_before=D(2026, 11, 16), last_day=last_day
+    ) == D(2026, 12, 15)
+    assert periods.recommended_start(
+        anchor=anchor, not_before=D(2026, 12, 16), last_day=last_day
+    ) == D(2026, 12, 16)
