@@ -9,29 +9,23 @@ from django.utils.translation import gettext_lazy as _
 from subscriptions.periods import add_months
 from subscriptions.reports import DEFAULT_MONTHS, MAX_MONTHS, MAX_YEAR, MIN_YEAR, months_in
 
+from ..widgets import MONTH_FORMAT, MonthControl
+
 _MONTH_PATTERNS = (
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-11, as <input type="month">
-    re.compile(r"^(?P<month>\d{1,2})\.(?P<year>\d{4})$"),  # 11.2026, as written in Russian
+    re.compile(r"^(?P<month>\d{1,2})\.(?P<year>\d{4})$"),  # 11.2026, as the cabinet shows it
+    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$"),  # 2026-11, in older links
 )
 
 
 class MonthField(forms.Field):
-    """A month typed as ГГГГ-ММ (or ММ.ГГГГ); cleaned to the month's first day."""
+    """A month typed as ММ.ГГГГ (or ГГГГ-ММ, as older links have it); cleaned to
+    the month's first day and shown as ММ.ГГГГ."""
 
-    widget = forms.TextInput
+    widget = MonthControl
     default_error_messages = {
-        "invalid": _("Введите месяц в формате ГГГГ-ММ, например 2026-11."),
+        "invalid": _("Введите месяц в формате ММ.ГГГГ, например 11.2026."),
         "year": _("Год — от %(min)s до %(max)s."),
     }
-
-    def widget_attrs(self, widget):
-        return {
-            **super().widget_attrs(widget),
-            "placeholder": _("ГГГГ-ММ"),
-            "autocomplete": "off",
-            "maxlength": 7,
-            "size": 8,
-        }
 
     def to_python(self, value):
         text = str(value or "").strip()
@@ -67,7 +61,7 @@ class MonthRangeForm(forms.Form):
         data = (data or {}).copy()
         for name, default in self.defaults.items():
             if not str(data.get(name, "")).strip():
-                data[name] = default.strftime("%Y-%m")
+                data[name] = default.strftime(MONTH_FORMAT)
         super().__init__(data, **kwargs)
 
     def clean(self):
