@@ -1,19 +1,29 @@
 """Factories that cannot produce invalid data.
 
+Every factory builds its instance, runs `full_clean()` — the model's field
+validators, `clean()` with its cross-row rules, the constraints — and only then
+saves, so a factory refuses what a form, the admin or a service would refuse.
+A test that needs an invalid row (a constraint test) writes it past the rules
+explicitly, with `objects.create()` or `.update()`.
+
 A base subscription's end follows from its start and period; an extension takes
-its dates from its base; dates are computed when a factory runs.
+its dates from its base. «Today» is the one clock's (`clock.today()`, fixed per
+test by the `today` fixture), read when a factory runs, never at import.
 """
 
 import datetime
 
 import factory
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscribers.validators import bin_iin_control_digit
+from subscriptions import clock
 from subscriptions.models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod
 from subscriptions.periods import Periodicity
+from subscriptions.pricing import kept_prices
+
+DEFAULT_PASSWORD = "secret-pass-123"
 
 
 def valid_bin_iin(n: int) -> str:
@@ -30,33 +40,67 @@ def valid_bin_iin(n: int) -> str:
     raise AssertionError(f"no valid BIN/IIN for {n}")
 
 
-def today():
-    return timezone.localdate()
+# «Today» for the factories and for tests that ask `factories.today()`: the one clock.
+today = clock.today
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class ValidModelFactory(factory.django.DjangoModelFactory):
+    """Creates through `full_clean()`: builds the instance, validates it, saves it.
+
+    With `django_get_or_create`, an existing row with those fields is returned
+    as it is (as `get_or_create` does); only a new row is validated and saved.
+    """
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        keys = cls._meta.django_get_or_create
+        if keys:
+            lookup = {key: kwargs[key] for key in keys}
+            existing = cls._get_manager(model_class).filter(**lookup).first()
+            if existing is not None:
+                return existing
+        instance = cls._instance(model_class, *args, **kwargs)
+        cls._validate(instance)
+        instance.save()
+        return instance
+
+    @classmethod
+    def _instance(cls, model_class, *args, **kwargs):
+        return model_class(*args, **kwargs)
+
+    @classmethod
+    def _validate(cls, instance):
+        instance.full_clean()
+
+
+class UserFactory(ValidModelFactory):
+    """A user whose password is `password` (stored hashed: the tests' hasher is fast)."""
+
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+    password = DEFAULT_PASSWORD
 
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    @classmethod
+    def _instance(cls, model_class, *args, password, **kwargs):
+        user = model_class(*args, **kwargs)
+        user.set_password(password)
+        return user
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class OrganizationFactory(ValidModelFactory):
     class Meta:
         model = ServiceOrganization
 
     name = factory.Sequence(lambda n: f"Партнер {n}")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(ValidModelFactory):
     class Meta:
         model = Membership
 
@@ -65,7 +109,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Membership.Role.OPERATOR
 
 
-class SubscriberFactory(factory.django.DjangoModelFactory):
+class SubscriberFactory(ValidModelFactory):
     class Meta:
         model = Subscriber
 
@@ -75,7 +119,7 @@ class SubscriberFactory(factory.django.DjangoModelFactory):
     city = "Алматы"
 
 
-class BaseTariffFactory(factory.django.DjangoModelFactory):
+class BaseTariffFactory(ValidModelFactory):
     class Meta:
         model = Tariff
         django_get_or_create = ("name",)
@@ -86,7 +130,7 @@ class BaseTariffFactory(factory.django.DjangoModelFactory):
     infobases = 2
 
 
-class ExtensionTariffFactory(factory.django.DjangoModelFactory):
+class ExtensionTariffFactory(ValidModelFactory):
     class Meta:
         model = Tariff
         django_get_or_create = ("name",)
@@ -103,7 +147,7 @@ class ExtensionTariffFactory(factory.django.DjangoModelFactory):
             obj.offered_for.add(*extracted)
 
 
-class TariffPeriodFactory(factory.django.DjangoModelFactory):
+class TariffPeriodFactory(ValidModelFactory):
     class Meta:
         model = TariffPeriod
         django_get_or_create = ("tariff", "periodicity", "count")
@@ -114,8 +158,13 @@ class TariffPeriodFactory(factory.django.DjangoModelFactory):
     price = 120000
 
 
-class SubscriptionFactory(factory.django.DjangoModelFactory):
-    """A posted base subscription; by default a year that began a month ago."""
+class SubscriptionFactory(ValidModelFactory):
+    """A posted base subscription; by default a year that began 30 days ago.
+
+    `ends_on` follows from `starts_on` and the period (the model computes it
+    again in `clean()`); a posted one may not overlap another posted base of
+    its subscriber and tariff (R11).
+    """
 
     class Meta:
         model = Subscription
@@ -125,13 +174,20 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     period = factory.LazyAttribute(
         lambda o: TariffPeriodFactory(tariff=o.tariff, periodicity=Periodicity.MONTH, count=12)
     )
-    starts_on = factory.LazyFunction(lambda: today() - datetime.timedelta(days=30))
+    starts_on = factory.LazyFunction(lambda: clock.today() - datetime.timedelta(days=30))
     ends_on = factory.LazyAttribute(lambda o: o.period.end_for(o.starts_on))
     status = Status.POSTED
 
 
-class ExtensionFactory(factory.django.DjangoModelFactory):
-    """A posted «Дополнительный сеанс» on a base, starting today, for one month."""
+class ExtensionFactory(ValidModelFactory):
+    """A posted «Дополнительный сеанс» on a base, starting today, for one month.
+
+    It lies within its base (R4, R5), its tariff is offered for the base's
+    (R2), its quantity within the tariff's maximum (R8). A posted one is
+    checked as it was on the day it was posted: today, or its first day when
+    that has passed — posting needs a posted base that has not ended and a
+    start not before the posting day (R6, R7).
+    """
 
     class Meta:
         model = ExtensionSubscription
@@ -145,7 +201,20 @@ class ExtensionFactory(factory.django.DjangoModelFactory):
             tariff=o.tariff, periodicity=Periodicity.MONTH, count=1, price=3000
         )
     )
-    starts_on = factory.LazyFunction(today)
+    starts_on = factory.LazyFunction(clock.today)
     ends_on = factory.LazyAttribute(lambda o: o.period.end_for(o.starts_on))
     quantity = 1
     status = Status.POSTED
+
+    @classmethod
+    def _validate(cls, instance):
+        if instance.status == Status.POSTED and instance.starts_on:
+            with clock.today_is(min(clock.today(), instance.starts_on)):
+                instance.full_clean()
+            if instance.amount is None:
+                # What posting keeps (R16), as services.extension_save would.
+                instance.unit_price, instance.amount = kept_prices(
+                    instance.period, instance.quantity
+                )
+        else:
+            instance.full_clean()

@@ -245,8 +245,8 @@ def get_in(client, language: str, url: str):
     return response
 
 
-def test_cabinet_pages_in_english_have_no_cyrillic_at_all(client, latin_cabinet):
-    client.force_login(latin_cabinet["owner"])
+def test_cabinet_pages_in_english_have_no_cyrillic_at_all(logged_in, latin_cabinet):
+    client = logged_in(latin_cabinet["owner"])
     leaks = {}
     for url in cabinet_urls(latin_cabinet):
         response = get_in(client, "en", url)
@@ -271,9 +271,9 @@ def russian_only_messages() -> set[str]:
     }
 
 
-def test_cabinet_pages_in_kazakh_show_kazakh_labels_and_no_russian_one(client, latin_cabinet):
+def test_cabinet_pages_in_kazakh_show_kazakh_labels_and_no_russian_one(logged_in, latin_cabinet):
     russian = russian_only_messages()
-    client.force_login(latin_cabinet["owner"])
+    client = logged_in(latin_cabinet["owner"])
     leaks = {}
     seen: set[str] = set()
     for url in cabinet_urls(latin_cabinet):
@@ -315,8 +315,8 @@ def test_cabinet_pages_in_kazakh_show_kazakh_labels_and_no_russian_one(client, l
         assert label in page, label
 
 
-def test_russian_stays_the_default_with_the_exact_labels(client, latin_cabinet):
-    client.force_login(latin_cabinet["owner"])
+def test_russian_stays_the_default_with_the_exact_labels(logged_in, latin_cabinet):
+    client = logged_in(latin_cabinet["owner"])
     response = client.get(reverse("extension_create", args=[latin_cabinet["base"].pk]))
     page = unescape(response.content.decode())
     assert '<html lang="ru">' in page
@@ -357,8 +357,8 @@ def test_language_switch_sets_the_language_cookie_and_the_pages_follow(
     assert f'<option value="{language}" lang="{language}" selected>' in page
 
 
-def test_language_switch_is_in_the_cabinet_header(client, latin_cabinet):
-    client.force_login(latin_cabinet["owner"])
+def test_language_switch_is_in_the_cabinet_header(logged_in, latin_cabinet):
+    client = logged_in(latin_cabinet["owner"])
     page = client.get(reverse("home")).content.decode()
     header = page[page.index('<header class="site-header">') : page.index("</header>")]
     assert 'action="/i18n/setlang/"' in header
@@ -432,10 +432,13 @@ def test_sessions_and_infobases_are_counted_in_the_language():
         assert (sessions_count(5), infobases_count(2)) == ("5 сеанс", "2 ақпараттық база")
 
 
-def test_extension_form_page_shows_dates_and_money_in_the_language(client, latin_cabinet, today):
-    client.force_login(latin_cabinet["owner"])
+def test_extension_form_page_shows_dates_and_money_in_the_language(logged_in, latin_cabinet, today):
+    client = logged_in(latin_cabinet["owner"])
     url = reverse("extension_create", args=[latin_cabinet["base"].pk])
     base = latin_cabinet["base"]
+    sessions = latin_cabinet["extension"].tariff
+    month = sessions.periods.get(periodicity=Periodicity.MONTH, count=1)
+    ends_on = month.end_for(today)
     for language, day, price in (
         ("ru", base.ends_on.strftime("%d.%m.%Y"), "3\u00a0000\u00a0₸"),
         ("kk", base.ends_on.strftime("%d.%m.%Y"), "3\u00a0000\u00a0₸"),
@@ -445,8 +448,8 @@ def test_extension_form_page_shows_dates_and_money_in_the_language(client, latin
         page = unescape(client.get(url).content.decode())
         assert day in page, language
         assert price in page, language
-        # Date inputs keep ISO values whatever the language.
-        assert f'value="{today.isoformat()}"' in page
+        # The date control reads ДД.ММ.ГГГГ whatever the language (cabinet/widgets.py).
+        assert f'value="{today:%d.%m.%Y}"' in page
         data = json.loads(
             re.search(
                 r'<script id="extension-form-data" type="application/json">(.*?)</script>',
@@ -454,4 +457,12 @@ def test_extension_form_page_shows_dates_and_money_in_the_language(client, latin
                 re.S,
             ).group(1)
         )
-        assert data["locale"]["date_format"] == ("d M Y" if language == "en" else "d.m.Y")
+        # The script formats nothing: the preview it asks answers in the page's language.
+        answer = client.get(
+            data["preview"]["url"],
+            {"tariff": sessions.pk, "period": month.pk, "starts_on": today, "quantity": 1},
+        ).json()
+        assert answer["ends_on"] == (
+            f"{ends_on.day:02d} {ends_on:%b %Y}" if language == "en" else f"{ends_on:%d.%m.%Y}"
+        ), language
+        assert answer["total"] == price, language

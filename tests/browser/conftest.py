@@ -5,18 +5,29 @@ missing browser is an error, so they always run there. Screenshots go to
 test-output/screenshots/ (or $TEST_OUTPUT_DIR/screenshots/).
 
 Pages: `page` (a laptop), `phone_page` (390×844, touch), `bfcache_page` (a
-browser whose «Back» restores the page left, as users' browsers do). Each
-watches the console: a JavaScript error or a Content-Security-Policy
-violation on any page fails the test at its end (`page.browser_errors`).
+browser whose «Back» restores the page left, as users' browsers do),
+`english_browser_page` (a browser with an English locale), `no_script_page`
+(JavaScript off). Each watches the console: a JavaScript error or a
+Content-Security-Policy violation on any page fails the test at its end
+(`page.browser_errors`).
+
+Dates are typed as a partner types them into the cabinet's date control,
+ДД.ММ.ГГГГ: `type_date(page.get_by_label("Действует с"), day)`; `date_text(day)`
+is how the control shows a day.
 """
 
+import datetime
 import glob
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+
+from subscriptions.periods import Periodicity
+from tests import factories
 
 # Playwright's sync API runs an event loop in this thread; live_server's ORM
 # calls from the test body are still synchronous and safe here.
@@ -35,6 +46,8 @@ CHROMIUM_ARGS = [
 OUTPUT_DIR = Path(
     os.environ.get("TEST_OUTPUT_DIR", Path(__file__).resolve().parents[2] / "test-output")
 )
+# The password of the users the browser logs in as: the demo's (seed_demo) and `one_base`'s.
+PASSWORD = "demo-pass-123"
 
 
 def _browser_missing_reason():
@@ -114,8 +127,8 @@ def _watch_errors(page):
 
 
 @contextmanager
-def _cabinet_page(browser, live_server, **options):
-    context = browser.new_context(locale="ru-RU", timezone_id="Asia/Almaty", **options)
+def _cabinet_page(browser, live_server, locale="ru-RU", **options):
+    context = browser.new_context(locale=locale, timezone_id="Asia/Almaty", **options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.live_server_url = live_server.url
@@ -156,6 +169,70 @@ def bfcache_page(bfcache_browser, live_server):
         bfcache_browser, live_server, viewport={"width": 1366, "height": 860}
     ) as page:
         yield page
+
+
+@pytest.fixture
+def english_browser_page(browser, live_server):
+    """A laptop page in a browser whose locale is English (en-US), as Debian's
+    Chromium without a Russian locale: a native date input would read mm/dd/yyyy."""
+    with _cabinet_page(
+        browser, live_server, locale="en-US", viewport={"width": 1366, "height": 860}
+    ) as page:
+        yield page
+
+
+@pytest.fixture
+def no_script_page(browser, live_server):
+    """A laptop page with JavaScript switched off: the forms must work without it."""
+    with _cabinet_page(
+        browser, live_server, viewport={"width": 1366, "height": 860}, java_script_enabled=False
+    ) as page:
+        yield page
+
+
+# --- Data ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_base():
+    """Just enough for the extension form, made with factories (much quicker than the seed).
+
+    `operator` (password `PASSWORD`) of «Демо-партнер»; «ТОО "Ромашка"» with a posted base
+    year of «Стандарт» that began a month ago; «Дополнительный сеанс» for a month (2 500 ₸)
+    offered for it. Returns `romashka`, `base` and `month_of_sessions`.
+    """
+    organization = factories.OrganizationFactory(name="Демо-партнер")
+    operator = factories.UserFactory(username="operator", password=PASSWORD)
+    factories.MembershipFactory(organization=organization, user=operator, role="operator")
+    romashka = factories.SubscriberFactory(organization=organization, name='ТОО "Ромашка"')
+    standard = factories.BaseTariffFactory(name="Стандарт", sessions=5, infobases=3)
+    base = factories.SubscriptionFactory(subscriber=romashka, tariff=standard)
+    sessions = factories.ExtensionTariffFactory(name="Дополнительный сеанс", offered_for=[standard])
+    month_of_sessions = factories.TariffPeriodFactory(
+        tariff=sessions, periodicity=Periodicity.MONTH, count=1, price=2500
+    )
+    return SimpleNamespace(romashka=romashka, base=base, month_of_sessions=month_of_sessions)
+
+
+# --- Typing dates -------------------------------------------------------------------
+
+
+def date_text(day: datetime.date) -> str:
+    """A day as the cabinet's date control shows it in every language: ДД.ММ.ГГГГ."""
+    return day.strftime("%d.%m.%Y")
+
+
+def type_date(control, day: datetime.date) -> None:
+    """Type `day` into the cabinet's date control as a partner does: ДД.ММ.ГГГГ, key by key.
+
+    The control is a text field (cabinet/widgets.py), never the browser's
+    <input type="date">, so an ISO `fill()` is not what a partner types. Escape
+    then closes the calendar that opened on focus, so it covers nothing; the
+    typed text is what the form sends. Works with JavaScript switched off too.
+    """
+    control.fill("")
+    control.press_sequentially(date_text(day))
+    control.press("Escape")
 
 
 @pytest.fixture

@@ -23,18 +23,16 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from common.formatting import fmt
 from subscribers.models import Subscriber
 from subscriptions.models import ExtensionSubscription, Status, Subscription, TariffPeriod
 from subscriptions.periods import Periodicity, period_end
-from tests import factories
+from tests.browser.conftest import PASSWORD, date_text, type_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "demo-pass-123"
 WRONG_LOGIN = "Логин или пароль введены неправильно. Попробуйте еще раз."
 SESSIONS = "Дополнительный сеанс"
 
@@ -52,26 +50,6 @@ def demo():
     base = Subscription.objects.get(subscriber=romashka, renews__isnull=False)
     month_of_sessions = TariffPeriod.objects.get(
         tariff__name=SESSIONS, periodicity=Periodicity.MONTH, count=1
-    )
-    return SimpleNamespace(romashka=romashka, base=base, month_of_sessions=month_of_sessions)
-
-
-@pytest.fixture
-def one_base():
-    """Just enough for the form, made with factories (much quicker than the seed).
-
-    `operator` of «Демо-партнер»; «ТОО "Ромашка"» with a posted base year that
-    began a month ago; «Дополнительный сеанс» for a month offered for it.
-    """
-    organization = factories.OrganizationFactory(name="Демо-партнер")
-    operator = factories.UserFactory(username="operator", password=PASSWORD)
-    factories.MembershipFactory(organization=organization, user=operator, role="operator")
-    romashka = factories.SubscriberFactory(organization=organization, name='ТОО "Ромашка"')
-    standard = factories.BaseTariffFactory(name="Стандарт", sessions=5, infobases=3)
-    base = factories.SubscriptionFactory(subscriber=romashka, tariff=standard)
-    sessions = factories.ExtensionTariffFactory(name=SESSIONS, offered_for=[base.tariff])
-    month_of_sessions = factories.TariffPeriodFactory(
-        tariff=sessions, periodicity=Periodicity.MONTH, count=1, price=2500
     )
     return SimpleNamespace(romashka=romashka, base=base, month_of_sessions=month_of_sessions)
 
@@ -143,7 +121,7 @@ def open_extension_form(page, base):
 def fill_extension(page, period, starts_on, quantity):
     page.get_by_label("Тариф").select_option(label=period.tariff.name)
     page.get_by_label("Период действия").select_option(value=str(period.pk))
-    page.get_by_label("Действует с").fill(starts_on.isoformat())
+    type_date(page.get_by_label("Действует с"), starts_on)
     page.get_by_label("Количество расширений").fill(str(quantity))
 
 
@@ -154,8 +132,7 @@ def extensions_of(base):
 # --- 1. The whole flow ----------------------------------------------------------
 
 
-def test_operator_records_a_session_extension_through_the_whole_flow(page, screenshot, demo):
-    today = timezone.localdate()
+def test_operator_records_a_session_extension_through_the_whole_flow(page, screenshot, demo, today):
     base = demo.base
     before = set(extensions_of(base).values_list("pk", flat=True))
 
@@ -209,7 +186,7 @@ def test_operator_records_a_session_extension_through_the_whole_flow(page, scree
     period = demo.month_of_sessions
     page.get_by_label("Тариф").select_option(label=SESSIONS)
     page.get_by_label("Период действия").select_option(value=str(period.pk))
-    page.get_by_label("Действует с").fill(today.isoformat())
+    type_date(page.get_by_label("Действует с"), today)
     ends_on = period_end(today, Periodicity.MONTH, 1)  # today + 1 month − 1 day
     expect(page.locator("[data-ends-on]")).to_have_text(fmt(ends_on))
     total = page.locator("[data-total]")
@@ -295,9 +272,8 @@ def test_rows_open_from_the_keyboard(page, demo):
     ["yesterday", "before-the-base"],
 )
 def test_refused_start_date_keeps_the_form_with_the_message_next_to_the_field(
-    page, screenshot, one_base, case
+    page, screenshot, one_base, case, today
 ):
-    today = timezone.localdate()
     base = one_base.base
     if case == "yesterday":
         # R7: posted with a start in the past.
@@ -327,7 +303,7 @@ def test_refused_start_date_keeps_the_form_with_the_message_next_to_the_field(
     assert page.url == url(page, f"/subscriptions/{base.pk}/extensions/new/")
     start_row = form_row(page, "Действует с")
     expect(start_row.locator(".field-error")).to_contain_text(message)
-    expect(page.get_by_label("Действует с")).to_have_value(starts_on.isoformat())
+    expect(page.get_by_label("Действует с")).to_have_value(date_text(starts_on))
     expect(page.get_by_label("Количество расширений")).to_have_value("2")
     assert ExtensionSubscription.objects.count() == count
     screenshot(page, f"otkaz-{case}")
@@ -394,12 +370,12 @@ def test_viewer_reads_the_documents_without_any_button_that_writes(page, screens
     ids=["post-and-close", "save"],
 )
 def test_double_click_on_submit_creates_exactly_one_extension(
-    page, one_base, button, status, lands_on
+    page, one_base, button, status, lands_on, today
 ):
     base = one_base.base
     log_in_to_cabinet(page, "operator")
     open_extension_form(page, base)
-    fill_extension(page, one_base.month_of_sessions, timezone.localdate(), 2)
+    fill_extension(page, one_base.month_of_sessions, today, 2)
     count = extensions_of(base).count()
 
     page.get_by_role("button", name=button).dblclick()
@@ -457,7 +433,7 @@ def slow_first_post(one_base):
 
 
 def test_second_click_while_the_server_is_busy_creates_exactly_one_extension(
-    page, one_base, slow_first_post
+    page, one_base, slow_first_post, today
 ):
     """Two submissions that both reach the server (the first one slow) write one document.
 
@@ -469,7 +445,7 @@ def test_second_click_while_the_server_is_busy_creates_exactly_one_extension(
     base = one_base.base
     log_in_to_cabinet(page, "operator")
     open_extension_form(page, base)
-    fill_extension(page, one_base.month_of_sessions, timezone.localdate(), 2)
+    fill_extension(page, one_base.month_of_sessions, today, 2)
     count = extensions_of(base).count()
     # The mouse, not a locator: a locator would wait for the pending navigation.
     box = page.get_by_role("button", name="Провести и закрыть").bounding_box()
@@ -491,14 +467,14 @@ def test_second_click_while_the_server_is_busy_creates_exactly_one_extension(
     assert page.url.endswith(f"/subscriptions/{base.pk}/?new={created.pk}#extensions")
 
 
-def test_back_and_submit_again_creates_exactly_one_extension(bfcache_page, one_base):
+def test_back_and_submit_again_creates_exactly_one_extension(bfcache_page, one_base, today):
     """«Back» shows the form the user left (same one-time token); submitting it again
     opens the document the first submission created instead of writing a second one."""
     page = bfcache_page
     base = one_base.base
     log_in_to_cabinet(page, "operator")
     open_extension_form(page, base)
-    fill_extension(page, one_base.month_of_sessions, timezone.localdate(), 2)
+    fill_extension(page, one_base.month_of_sessions, today, 2)
     token = page.locator('input[name="request_token"]').input_value()
     count = extensions_of(base).count()
 
@@ -518,12 +494,12 @@ def test_back_and_submit_again_creates_exactly_one_extension(bfcache_page, one_b
     assert extensions_of(base).count() == count + 1
 
 
-def test_the_same_post_sent_again_creates_exactly_one_extension(page, one_base):
+def test_the_same_post_sent_again_creates_exactly_one_extension(page, one_base, today):
     """A retry after a timeout: the browser's very request, cookies and all, sent twice more."""
     base = one_base.base
     log_in_to_cabinet(page, "operator")
     open_extension_form(page, base)
-    fill_extension(page, one_base.month_of_sessions, timezone.localdate(), 2)
+    fill_extension(page, one_base.month_of_sessions, today, 2)
     count = extensions_of(base).count()
     with page.expect_request(lambda r: r.method == "POST") as first:
         page.get_by_role("button", name="Провести и закрыть").click()

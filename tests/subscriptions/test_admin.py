@@ -43,20 +43,10 @@ def _messages(response):
 
 
 @pytest.fixture
-def base(subscriber, base_tariff, session_tariff, today):
-    """A posted base of 3 months that began 30 days ago, so it ends in about two months."""
-    return factories.SubscriptionFactory(
-        subscriber=subscriber,
-        tariff=base_tariff,
-        period=base_tariff.periods.get(count=3),
-        starts_on=today - datetime.timedelta(days=30),
-    )
-
-
-@pytest.fixture
-def posted_extension(base, session_tariff, today):
+def posted_month_of_sessions(base_three_months, session_tariff, today):
+    """A posted «Дополнительный сеанс» × 1 for a month from today on `base_three_months`."""
     return factories.ExtensionFactory(
-        subscription=base,
+        subscription=base_three_months,
         tariff=session_tariff,
         period=session_tariff.periods.get(count=1),
         starts_on=today,
@@ -73,12 +63,12 @@ def _period(tariff, months):
 @pytest.mark.parametrize(
     "model", [Tariff, TariffPeriod, Subscription, ExtensionSubscription, NumberSequence]
 )
-def test_every_admin_page_opens(admin_client, posted_extension, model):
+def test_every_admin_page_opens(admin_client, posted_month_of_sessions, model):
     obj = {
-        Tariff: posted_extension.tariff,
-        TariffPeriod: posted_extension.period,
-        Subscription: posted_extension.subscription,
-        ExtensionSubscription: posted_extension,
+        Tariff: posted_month_of_sessions.tariff,
+        TariffPeriod: posted_month_of_sessions.period,
+        Subscription: posted_month_of_sessions.subscription,
+        ExtensionSubscription: posted_month_of_sessions,
         NumberSequence: NumberSequence.objects.first(),
     }[model]
 
@@ -91,8 +81,10 @@ def test_every_admin_page_opens(admin_client, posted_extension, model):
         assert admin_client.get(_url(model, "history", obj.pk)).status_code == 200
 
 
-def test_subscription_list_filters_by_date_and_finds_by_number(admin_client, posted_extension):
-    base = posted_extension.subscription
+def test_subscription_list_filters_by_date_and_finds_by_number(
+    admin_client, posted_month_of_sessions
+):
+    base = posted_month_of_sessions.subscription
     url = _url(Subscription, "changelist")
 
     by_number = admin_client.get(url, {"q": base.number})
@@ -102,9 +94,11 @@ def test_subscription_list_filters_by_date_and_finds_by_number(admin_client, pos
     assert list(by_year.context["cl"].result_list) == [base]
 
 
-def test_a_historical_version_cannot_be_restored(admin_client, base):
-    record = base.history.latest()
-    url = reverse("admin:subscriptions_subscription_simple_history", args=[base.pk, record.pk])
+def test_a_historical_version_cannot_be_restored(admin_client, base_three_months):
+    record = base_three_months.history.latest()
+    url = reverse(
+        "admin:subscriptions_subscription_simple_history", args=[base_three_months.pk, record.pk]
+    )
 
     assert admin_client.get(url).status_code == 200
     assert admin_client.post(url, {"status": "draft"}).status_code == 403
@@ -136,61 +130,65 @@ def test_base_added_as_posted_is_posted_by_the_service(
 
 
 def test_changing_posted_base_so_posted_extension_falls_outside_is_refused(
-    admin_client, base, posted_extension
+    admin_client, base_three_months, posted_month_of_sessions
 ):
-    page = admin_client.get(_url(Subscription, "change", base.pk))
+    page = admin_client.get(_url(Subscription, "change", base_three_months.pk))
     data = page_data(page)
-    data["period"] = str(_period(base.tariff, 1).pk)
+    data["period"] = str(_period(base_three_months.tariff, 1).pk)
     before = _counts()
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.non_field_errors()
-    assert any(f"№ {posted_extension.number}" in error for error in errors)
-    assert f"№ {posted_extension.number}" in response.content.decode()
-    base.refresh_from_db()
-    assert base.period == _period(base.tariff, 3)
+    assert any(f"№ {posted_month_of_sessions.number}" in error for error in errors)
+    assert f"№ {posted_month_of_sessions.number}" in response.content.decode()
+    base_three_months.refresh_from_db()
+    assert base_three_months.period == _period(base_three_months.tariff, 3)
     assert _counts() == before
 
 
 def test_unposting_base_in_form_with_posted_extension_is_refused(
-    admin_client, base, posted_extension
+    admin_client, base_three_months, posted_month_of_sessions
 ):
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
     data["status"] = Status.DRAFT
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 200
     assert "Нельзя отменить проведение" in response.content.decode()
-    base.refresh_from_db()
-    assert base.status == Status.POSTED
+    base_three_months.refresh_from_db()
+    assert base_three_months.status == Status.POSTED
 
 
-def test_unposting_base_in_form_clears_who_posted(admin_client, base):
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
+def test_unposting_base_in_form_clears_who_posted(admin_client, base_three_months):
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
     data["status"] = Status.DRAFT
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 302
-    base.refresh_from_db()
-    assert base.status == Status.DRAFT and base.posted_at is None
+    base_three_months.refresh_from_db()
+    assert base_three_months.status == Status.DRAFT and base_three_months.posted_at is None
 
 
-def test_posting_a_draft_base_in_form_saves_changes_then_posts(admin_client, admin_user, base):
-    Subscription.objects.filter(pk=base.pk).update(status=Status.DRAFT, posted_at=None)
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
-    data.update(status=Status.POSTED, period=str(_period(base.tariff, 12).pk))
+def test_posting_a_draft_base_in_form_saves_changes_then_posts(
+    admin_client, admin_user, base_three_months
+):
+    Subscription.objects.filter(pk=base_three_months.pk).update(status=Status.DRAFT, posted_at=None)
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
+    data.update(status=Status.POSTED, period=str(_period(base_three_months.tariff, 12).pk))
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 302
-    base.refresh_from_db()
-    assert base.status == Status.POSTED and base.posted_by == admin_user
-    assert base.ends_on == _period(base.tariff, 12).end_for(base.starts_on)
-    reasons = list(base.history.values_list("history_change_reason", flat=True)[:2])
+    base_three_months.refresh_from_db()
+    assert base_three_months.status == Status.POSTED and base_three_months.posted_by == admin_user
+    assert base_three_months.ends_on == _period(base_three_months.tariff, 12).end_for(
+        base_three_months.starts_on
+    )
+    reasons = list(base_three_months.history.values_list("history_change_reason", flat=True)[:2])
     assert reasons == ["Проведение", "Изменение"]
 
 
@@ -219,36 +217,39 @@ def test_a_refusal_under_the_lock_lands_on_the_form_and_saves_nothing(
     assert _counts() == before
 
 
-def test_deleting_a_posted_base_is_refused_with_a_message(admin_client, base):
+def test_deleting_a_posted_base_is_refused_with_a_message(admin_client, base_three_months):
     response = admin_client.post(
-        _url(Subscription, "delete", base.pk), {"post": "yes"}, follow=True
+        _url(Subscription, "delete", base_three_months.pk), {"post": "yes"}, follow=True
     )
 
     assert (
         "error",
-        f"№ {base.number}: Проведенную подписку удалить нельзя: сначала отмените проведение.",
+        f"№ {base_three_months.number}: "
+        "Проведенную подписку удалить нельзя: сначала отмените проведение.",
     ) in _messages(response)
-    assert Subscription.objects.filter(pk=base.pk).exists()
+    assert Subscription.objects.filter(pk=base_three_months.pk).exists()
 
 
-def test_deleting_a_draft_base_goes_through_the_service(admin_client, base):
-    Subscription.objects.filter(pk=base.pk).update(status=Status.DRAFT)
+def test_deleting_a_draft_base_goes_through_the_service(admin_client, base_three_months):
+    Subscription.objects.filter(pk=base_three_months.pk).update(status=Status.DRAFT)
 
-    response = admin_client.post(_url(Subscription, "delete", base.pk), {"post": "yes"})
+    response = admin_client.post(
+        _url(Subscription, "delete", base_three_months.pk), {"post": "yes"}
+    )
 
     assert response.status_code == 302
-    assert not Subscription.objects.filter(pk=base.pk).exists()
+    assert not Subscription.objects.filter(pk=base_three_months.pk).exists()
 
 
 # --- extensions: the R5 refusal shows and saves nothing -------------------------
 
 
 def test_extension_ending_after_base_is_refused_in_admin_add_form(
-    admin_client, base, session_tariff, today
+    admin_client, base_three_months, session_tariff, today
 ):
     data = page_data(admin_client.get(_url(ExtensionSubscription, "add")))
     data.update(
-        subscription=str(base.pk),
+        subscription=str(base_three_months.pk),
         tariff=str(session_tariff.pk),
         period=str(_period(session_tariff, 3).pk),
         starts_on=str(today),
@@ -262,16 +263,16 @@ def test_extension_ending_after_base_is_refused_in_admin_add_form(
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert [e.code for e in form.errors.as_data()["period"]] == ["extension_ends_after_base"]
-    assert f"{R5_TEXT} — {fmt(base.ends_on)}" in response.content.decode()
+    assert f"{R5_TEXT} — {fmt(base_three_months.ends_on)}" in response.content.decode()
     assert _counts() == before
 
 
 def test_extension_added_in_admin_is_posted_with_its_price(
-    admin_client, admin_user, base, session_tariff, today
+    admin_client, admin_user, base_three_months, session_tariff, today
 ):
     data = page_data(admin_client.get(_url(ExtensionSubscription, "add")))
     data.update(
-        subscription=str(base.pk),
+        subscription=str(base_three_months.pk),
         tariff=str(session_tariff.pk),
         period=str(_period(session_tariff, 1).pk),
         starts_on=str(today),
@@ -287,8 +288,10 @@ def test_extension_added_in_admin_is_posted_with_its_price(
     assert created.amount == 2 * _period(session_tariff, 1).price
 
 
-def test_inline_extension_ending_after_base_is_refused(admin_client, base, session_tariff, today):
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
+def test_inline_extension_ending_after_base_is_refused(
+    admin_client, base_three_months, session_tariff, today
+):
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
     add_inline_row(
         data,
         INLINE,
@@ -302,7 +305,7 @@ def test_inline_extension_ending_after_base_is_refused(admin_client, base, sessi
     )
     before = _counts()
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 200
     row = response.context["inline_admin_formsets"][0].formset.forms[0]
@@ -414,9 +417,9 @@ def test_new_base_with_inline_extensions_is_written_through_the_services(
 
 
 def test_posted_inline_extension_is_read_only_except_its_status(
-    admin_client, base, posted_extension
+    admin_client, base_three_months, posted_month_of_sessions
 ):
-    response = admin_client.get(_url(Subscription, "change", base.pk))
+    response = admin_client.get(_url(Subscription, "change", base_three_months.pk))
 
     row = response.context["inline_admin_formsets"][0].formset.forms[0]
     assert {name for name, field in row.fields.items() if not field.disabled} >= {"status"}
@@ -424,21 +427,25 @@ def test_posted_inline_extension_is_read_only_except_its_status(
     assert not row.fields["status"].disabled
 
 
-def test_unposting_an_inline_extension_through_its_status(admin_client, base, posted_extension):
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
+def test_unposting_an_inline_extension_through_its_status(
+    admin_client, base_three_months, posted_month_of_sessions
+):
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
     data[f"{INLINE}-0-status"] = Status.DRAFT
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 302
-    posted_extension.refresh_from_db()
-    assert posted_extension.status == Status.DRAFT and posted_extension.amount is None
+    posted_month_of_sessions.refresh_from_db()
+    assert (
+        posted_month_of_sessions.status == Status.DRAFT and posted_month_of_sessions.amount is None
+    )
 
 
 def test_deleting_a_posted_inline_extension_is_refused_and_saves_nothing(
-    admin_client, base, posted_extension, session_tariff, today
+    admin_client, base_three_months, posted_month_of_sessions, session_tariff, today
 ):
-    data = page_data(admin_client.get(_url(Subscription, "change", base.pk)))
+    data = page_data(admin_client.get(_url(Subscription, "change", base_three_months.pk)))
     add_inline_row(
         data,
         INLINE,
@@ -453,12 +460,12 @@ def test_deleting_a_posted_inline_extension_is_refused_and_saves_nothing(
     data[f"{INLINE}-0-DELETE"] = "on"
     before = _counts()
 
-    response = admin_client.post(_url(Subscription, "change", base.pk), data)
+    response = admin_client.post(_url(Subscription, "change", base_three_months.pk), data)
 
     assert response.status_code == 200
     formset = response.context["inline_admin_formsets"][0].formset
     assert formset.non_form_errors() == [
-        f"№ {posted_extension.number}: Проведенное расширение удалить нельзя: "
+        f"№ {posted_month_of_sessions.number}: Проведенное расширение удалить нельзя: "
         "сначала отмените проведение."
     ]
     assert _counts() == before
@@ -486,35 +493,35 @@ def test_post_action_posts_each_draft_and_counts_them(admin_client, base_tariff,
 
 
 def test_unpost_action_refuses_base_with_posted_extension_naming_it(
-    admin_client, base, posted_extension, base_tariff, today
+    admin_client, base_three_months, posted_month_of_sessions, base_tariff, today
 ):
     free = factories.SubscriptionFactory(tariff=base_tariff, starts_on=today)
 
     response = admin_client.post(
         _url(Subscription, "changelist"),
-        {"action": "unpost_selected", "_selected_action": [base.pk, free.pk]},
+        {"action": "unpost_selected", "_selected_action": [base_three_months.pk, free.pk]},
         follow=True,
     )
 
     messages = _messages(response)
     assert ("success", "Отменено проведение подписок: 1.") in messages
     (error,) = [text for level, text in messages if level == "error"]
-    assert error.startswith(f"№ {base.number}: Нельзя отменить проведение")
-    assert f"№ {posted_extension.number}" in error
-    base.refresh_from_db()
+    assert error.startswith(f"№ {base_three_months.number}: Нельзя отменить проведение")
+    assert f"№ {posted_month_of_sessions.number}" in error
+    base_three_months.refresh_from_db()
     free.refresh_from_db()
-    assert (base.status, free.status) == (Status.POSTED, Status.DRAFT)
+    assert (base_three_months.status, free.status) == (Status.POSTED, Status.DRAFT)
 
 
 def test_extension_actions_post_unpost_and_report_refusals(
-    admin_client, base, session_tariff, today
+    admin_client, base_three_months, session_tariff, today
 ):
     period = _period(session_tariff, 1)
     ready = factories.ExtensionFactory(
-        subscription=base, tariff=session_tariff, period=period, status=Status.DRAFT
+        subscription=base_three_months, tariff=session_tariff, period=period, status=Status.DRAFT
     )
     late = factories.ExtensionFactory(
-        subscription=base,
+        subscription=base_three_months,
         tariff=session_tariff,
         period=period,
         status=Status.DRAFT,
@@ -584,8 +591,8 @@ def test_base_tariff_is_offered_for_nothing(admin_client, base_tariff):
     assert [e.code for e in form.errors.as_data()["offered_for"]] == ["base_offered_for"]
 
 
-def test_a_used_tariff_keeps_its_kind(admin_client, posted_extension):
-    tariff = posted_extension.subscription.tariff
+def test_a_used_tariff_keeps_its_kind(admin_client, posted_month_of_sessions):
+    tariff = posted_month_of_sessions.subscription.tariff
     url = _url(Tariff, "change", tariff.pk)
     data = page_data(admin_client.get(url))
     data.update(kind=Tariff.Kind.EXTENSION, resource="sessions", max_quantity="5")
@@ -599,8 +606,8 @@ def test_a_used_tariff_keeps_its_kind(admin_client, posted_extension):
     assert tariff.kind == Tariff.Kind.BASE
 
 
-def test_a_used_period_keeps_its_length(admin_client, posted_extension):
-    period = posted_extension.period
+def test_a_used_period_keeps_its_length(admin_client, posted_month_of_sessions):
+    period = posted_month_of_sessions.period
     unused = factories.TariffPeriodFactory(tariff=period.tariff, count=2, price=5000)
 
     used_page = admin_client.get(_url(TariffPeriod, "change", period.pk))
@@ -610,8 +617,10 @@ def test_a_used_period_keeps_its_length(admin_client, posted_extension):
     assert not unused_page.context["adminform"].form.fields["count"].disabled
 
 
-def test_a_posted_extension_page_lets_only_its_status_change(admin_client, posted_extension):
-    url = _url(ExtensionSubscription, "change", posted_extension.pk)
+def test_a_posted_extension_page_lets_only_its_status_change(
+    admin_client, posted_month_of_sessions
+):
+    url = _url(ExtensionSubscription, "change", posted_month_of_sessions.pk)
     page = admin_client.get(url)
     data = page_data(page)
     assert set(page.context["adminform"].form.fields) == {"status"}
@@ -620,8 +629,8 @@ def test_a_posted_extension_page_lets_only_its_status_change(admin_client, poste
     response = admin_client.post(url, data)
 
     assert response.status_code == 302
-    posted_extension.refresh_from_db()
-    assert posted_extension.status == Status.DRAFT
+    posted_month_of_sessions.refresh_from_db()
+    assert posted_month_of_sessions.status == Status.DRAFT
 
 
 # --- performance ------------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 import datetime
 
-import pytest
-
 from subscribers.models import Subscriber
 from subscriptions import selectors
 from subscriptions.models import ExtensionSubscription, Status
@@ -11,16 +9,6 @@ from subscriptions.periods import add_months
 from tests import factories
 
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture
-def base(subscriber, base_tariff, today):
-    return factories.SubscriptionFactory(
-        subscriber=subscriber,
-        tariff=base_tariff,
-        period=base_tariff.periods.get(count=12),
-        starts_on=add_months(today.replace(day=1), -1),
-    )
 
 
 def add(base, tariff, starts_on, months, quantity, status=Status.POSTED):
@@ -37,12 +25,13 @@ def add(base, tariff, starts_on, months, quantity, status=Status.POSTED):
 
 
 def test_limits_on_a_day_with_overlapping_extensions(
-    base, session_tariff, infobase_tariff, subscriber, today
+    base_twelve_months_from_the_first, session_tariff, infobase_tariff, subscriber, today
 ):
-    first = add(base, session_tariff, today, 3, 2)
-    second = add(base, session_tariff, today + 10 * DAY, 1, 3)
-    third = add(base, infobase_tariff, today + 10 * DAY, 1, 4)
-    add(base, session_tariff, today, 6, 7, status=Status.DRAFT)  # drafts never count
+    first = add(base_twelve_months_from_the_first, session_tariff, today, 3, 2)
+    second = add(base_twelve_months_from_the_first, session_tariff, today + 10 * DAY, 1, 3)
+    third = add(base_twelve_months_from_the_first, infobase_tariff, today + 10 * DAY, 1, 4)
+    # drafts never count
+    add(base_twelve_months_from_the_first, session_tariff, today, 6, 7, status=Status.DRAFT)
 
     def limits(day):
         return selectors.subscriber_limits(subscriber, day)
@@ -55,10 +44,10 @@ def test_limits_on_a_day_with_overlapping_extensions(
     assert limits(first.ends_on) == selectors.Limits(7, 2)  # last day of the first
     assert limits(first.ends_on + DAY) == selectors.Limits(5, 2)
     assert third.ends_on == second.ends_on
-    assert limits(base.ends_on + DAY) == selectors.Limits(0, 0)
+    assert limits(base_twelve_months_from_the_first.ends_on + DAY) == selectors.Limits(0, 0)
 
 
-def test_limits_add_up_several_active_bases(base, subscriber, today):
+def test_limits_add_up_several_active_bases(base_twelve_months_from_the_first, subscriber, today):
     other = factories.BaseTariffFactory(name="Профессиональный", sessions=10, infobases=10)
     factories.SubscriptionFactory(
         subscriber=subscriber,
@@ -70,35 +59,56 @@ def test_limits_add_up_several_active_bases(base, subscriber, today):
 
 
 def test_limits_for_many_subscribers_in_one_query(
-    base, session_tariff, organization, today, django_assert_num_queries
+    base_twelve_months_from_the_first,
+    session_tariff,
+    organization,
+    today,
+    django_assert_num_queries,
 ):
-    add(base, session_tariff, today, 1, 4)
+    add(base_twelve_months_from_the_first, session_tariff, today, 1, 4)
     idle = factories.SubscriberFactory(organization=organization)
     with django_assert_num_queries(1):
         limits = selectors.limits_for_subscribers(Subscriber.objects.all(), today)
-    assert limits == {base.subscriber_id: selectors.Limits(9, 2), idle.pk: selectors.Limits(0, 0)}
+    assert limits == {
+        base_twelve_months_from_the_first.subscriber_id: selectors.Limits(9, 2),
+        idle.pk: selectors.Limits(0, 0),
+    }
 
 
-def test_breakdown_lists_what_makes_the_limits(base, session_tariff, subscriber, today):
-    ext = add(base, session_tariff, today, 1, 4)
+def test_breakdown_lists_what_makes_the_limits(
+    base_twelve_months_from_the_first, session_tariff, subscriber, today
+):
+    ext = add(base_twelve_months_from_the_first, session_tariff, today, 1, 4)
     breakdown = selectors.limits_breakdown(subscriber, today)
     assert breakdown.limits == selectors.Limits(9, 2)
-    assert breakdown.bases == [base] and breakdown.extensions == [ext]
+    assert breakdown.bases == [base_twelve_months_from_the_first] and breakdown.extensions == [ext]
     assert selectors.subscriber_limits(subscriber, today) == breakdown.limits
 
 
 def test_organization_documents_pages_match_the_whole_ordered_list(
-    base, session_tariff, subscriber, base_tariff, organization, other_organization, today
+    base_twelve_months_from_the_first,
+    session_tariff,
+    subscriber,
+    base_tariff,
+    organization,
+    other_organization,
+    today,
 ):
     # given bases and extensions of the organization starting on many days, and
     # a document of another organization
     for day in range(8):
-        add(base, session_tariff, base.starts_on + day * DAY, 1, 1)
+        add(
+            base_twelve_months_from_the_first,
+            session_tariff,
+            base_twelve_months_from_the_first.starts_on + day * DAY,
+            1,
+            1,
+        )
     earlier = factories.SubscriptionFactory(
         subscriber=subscriber,
         tariff=base_tariff,
         period=base_tariff.periods.get(count=1),
-        starts_on=add_months(base.starts_on, -1),
+        starts_on=add_months(base_twelve_months_from_the_first.starts_on, -1),
     )
     factories.SubscriptionFactory(
         subscriber=factories.SubscriberFactory(organization=other_organization),
@@ -122,18 +132,24 @@ def test_organization_documents_pages_match_the_whole_ordered_list(
 
 
 def test_the_three_ways_of_computing_limits_agree(
-    base, session_tariff, infobase_tariff, organization, today
+    base_twelve_months_from_the_first, session_tariff, infobase_tariff, organization, today
 ):
     # the list page (annotate_limits), the API and the benchmark
     # (limits_for_subscribers) and the card (limits_breakdown) show one figure
-    add(base, session_tariff, today, 3, 2)
-    add(base, session_tariff, today + 10 * DAY, 1, 3)
-    add(base, infobase_tariff, today, 1, 4)
-    add(base, session_tariff, today, 6, 7, status=Status.DRAFT)
+    add(base_twelve_months_from_the_first, session_tariff, today, 3, 2)
+    add(base_twelve_months_from_the_first, session_tariff, today + 10 * DAY, 1, 3)
+    add(base_twelve_months_from_the_first, infobase_tariff, today, 1, 4)
+    add(base_twelve_months_from_the_first, session_tariff, today, 6, 7, status=Status.DRAFT)
     factories.SubscriberFactory(organization=organization)  # nothing at all
     subscribers = Subscriber.objects.all()
 
-    for day in (today - DAY, today, today + 10 * DAY, base.ends_on, base.ends_on + DAY):
+    for day in (
+        today - DAY,
+        today,
+        today + 10 * DAY,
+        base_twelve_months_from_the_first.ends_on,
+        base_twelve_months_from_the_first.ends_on + DAY,
+    ):
         annotated = {
             s.pk: selectors.Limits(s.limit_sessions, s.limit_infobases)
             for s in selectors.annotate_limits(subscribers, day)

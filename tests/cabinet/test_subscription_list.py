@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from subscriptions.models import Status
 from subscriptions.periods import Periodicity
 from tests import factories
 
@@ -16,77 +15,18 @@ DAY = datetime.timedelta(days=1)
 URL = "/subscriptions/"
 
 
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def numbers(response) -> list[str]:
     return [row.number for row in response.context["rows"]]
 
 
-@pytest.fixture
-def documents(
-    organization, other_organization, base_tariff, session_tariff, infobase_tariff, today
+def test_lists_base_and_extension_subscriptions_of_the_organization(
+    logged_in, viewer, documents_of_every_kind
 ):
-    """Two subscribers' documents of every kind and state, and another partner's."""
-    romashka = factories.SubscriberFactory(organization=organization, name="ТОО Ромашка")
-    lotos = factories.SubscriberFactory(organization=organization, name="АО Лотос")
-    year = base_tariff.periods.get(count=12)
-    current = factories.SubscriptionFactory(
-        subscriber=romashka, tariff=base_tariff, period=year, starts_on=today - 100 * DAY
-    )
-    renewal = factories.SubscriptionFactory(
-        subscriber=romashka,
-        tariff=base_tariff,
-        period=year,
-        starts_on=current.ends_on + DAY,
-        renews=current,
-        status=Status.DRAFT,
-    )
-    sessions = factories.ExtensionFactory(
-        subscription=current,
-        tariff=session_tariff,
-        period=session_tariff.periods.get(count=1),
-        starts_on=today,
-        quantity=3,
-    )
-    infobases = factories.ExtensionFactory(
-        subscription=current,
-        tariff=infobase_tariff,
-        period=infobase_tariff.periods.get(count=3),
-        starts_on=today + 10 * DAY,
-        quantity=2,
-        status=Status.DRAFT,
-    )
-    short = factories.SubscriptionFactory(
-        subscriber=lotos,
-        tariff=base_tariff,
-        period=base_tariff.periods.get(count=1),
-        starts_on=today - 20 * DAY,
-    )
-    foreign = factories.SubscriptionFactory(
-        subscriber=factories.SubscriberFactory(organization=other_organization, name="Чужой"),
-        tariff=base_tariff,
-        period=year,
-        starts_on=today - 10 * DAY,
-    )
-    return {
-        "current": current,
-        "renewal": renewal,
-        "sessions": sessions,
-        "infobases": infobases,
-        "short": short,
-        "foreign": foreign,
-    }
-
-
-def test_lists_base_and_extension_subscriptions_of_the_organization(client, viewer, documents):
-    response = logged_in(client, viewer).get(URL)
+    response = logged_in(viewer).get(URL)
 
     assert response.status_code == 200
     assertContains(response, "<h1>Подписки обслуживаемых абонентов</h1>")
-    d = documents
+    d = documents_of_every_kind
     # newest start first, then by number
     assert numbers(response) == [
         d["renewal"].number,
@@ -99,11 +39,13 @@ def test_lists_base_and_extension_subscriptions_of_the_organization(client, view
     assertNotContains(response, "Чужой")
 
 
-def test_rows_show_type_tariff_period_dates_quantity_status_and_amount(client, viewer, documents):
-    response = logged_in(client, viewer).get(URL)
+def test_rows_show_type_tariff_period_dates_quantity_status_and_amount(
+    logged_in, viewer, documents_of_every_kind
+):
+    response = logged_in(viewer).get(URL)
 
     rows = {row.number: row for row in response.context["rows"]}
-    d = documents
+    d = documents_of_every_kind
     assert rows[d["current"].number].kind_label == "Основная"
     assert rows[d["renewal"].number].kind_label == "Продлевающая"
     assert rows[d["sessions"].number].kind_label == "Расширяющая"
@@ -135,48 +77,60 @@ def test_rows_show_type_tariff_period_dates_quantity_status_and_amount(client, v
     assert "11\u00a0000\u00a0₸" in draft  # a draft: today's price 5 500 ₸ × 2
 
 
-def test_a_posted_extension_shows_its_kept_amount(client, viewer, documents):
-    documents["sessions"].__class__.objects.filter(pk=documents["sessions"].pk).update(
-        unit_price=2500, amount=7500
+def test_a_posted_extension_shows_its_kept_amount(logged_in, viewer, documents_of_every_kind):
+    documents_of_every_kind["sessions"].__class__.objects.filter(
+        pk=documents_of_every_kind["sessions"].pk
+    ).update(unit_price=2500, amount=7500)
+
+    response = logged_in(viewer).get(URL)
+
+    row = next(
+        r
+        for r in response.context["rows"]
+        if r.number == documents_of_every_kind["sessions"].number
     )
-
-    response = logged_in(client, viewer).get(URL)
-
-    row = next(r for r in response.context["rows"] if r.number == documents["sessions"].number)
     assert row.amount == 7500
 
 
-def test_filter_by_tariff(client, viewer, documents, session_tariff, base_tariff):
-    client = logged_in(client, viewer)
+def test_filter_by_tariff(logged_in, viewer, documents_of_every_kind, session_tariff, base_tariff):
+    client = logged_in(viewer)
 
     response = client.get(URL, {"tariff": session_tariff.pk})
-    assert numbers(response) == [documents["sessions"].number]
+    assert numbers(response) == [documents_of_every_kind["sessions"].number]
 
     response = client.get(URL, {"tariff": base_tariff.pk})
-    assert set(numbers(response)) == {documents[k].number for k in ("current", "renewal", "short")}
+    assert set(numbers(response)) == {
+        documents_of_every_kind[k].number for k in ("current", "renewal", "short")
+    }
     assertContains(response, f'<option value="{session_tariff.pk}">Дополнительный сеанс</option>')
 
 
-def test_filter_by_status(client, viewer, documents):
-    response = logged_in(client, viewer).get(URL, {"status": "draft"})
+def test_filter_by_status(logged_in, viewer, documents_of_every_kind):
+    response = logged_in(viewer).get(URL, {"status": "draft"})
 
-    assert numbers(response) == [documents["renewal"].number, documents["infobases"].number]
+    assert numbers(response) == [
+        documents_of_every_kind["renewal"].number,
+        documents_of_every_kind["infobases"].number,
+    ]
 
 
-def test_filter_by_kind(client, viewer, documents):
-    client = logged_in(client, viewer)
+def test_filter_by_kind(logged_in, viewer, documents_of_every_kind):
+    client = logged_in(viewer)
 
     extensions = numbers(client.get(URL, {"kind": "extension"}))
     bases = numbers(client.get(URL, {"kind": "base"}))
 
-    assert extensions == [documents["infobases"].number, documents["sessions"].number]
-    assert bases == [documents[k].number for k in ("renewal", "short", "current")]
+    assert extensions == [
+        documents_of_every_kind["infobases"].number,
+        documents_of_every_kind["sessions"].number,
+    ]
+    assert bases == [documents_of_every_kind[k].number for k in ("renewal", "short", "current")]
 
 
 @pytest.mark.parametrize("date_format", ["%Y-%m-%d", "%d.%m.%Y"])
-def test_filter_active_on_a_date(client, viewer, documents, today, date_format):
-    client = logged_in(client, viewer)
-    d = documents
+def test_filter_active_on_a_date(logged_in, viewer, documents_of_every_kind, today, date_format):
+    client = logged_in(viewer)
+    d = documents_of_every_kind
 
     on_today = numbers(client.get(URL, {"active_on": today.strftime(date_format)}))
     # posted and in force that day: the current base, the sessions, Лотос's month
@@ -187,9 +141,9 @@ def test_filter_active_on_a_date(client, viewer, documents, today, date_format):
     assert later == [d["current"].number]  # the draft infobases would be, but are not posted
 
 
-def test_filter_ending_within_n_days(client, viewer, documents, today):
-    client = logged_in(client, viewer)
-    short = documents["short"]  # a month from 20 days ago: ends in about 10 days
+def test_filter_ending_within_n_days(logged_in, viewer, documents_of_every_kind, today):
+    client = logged_in(viewer)
+    short = documents_of_every_kind["short"]  # a month from 20 days ago: ends in about 10 days
     days_left = (short.ends_on - today).days
 
     assert numbers(client.get(URL, {"ends_within": days_left})) == [short.number]
@@ -197,26 +151,28 @@ def test_filter_ending_within_n_days(client, viewer, documents, today):
     assert numbers(client.get(URL, {"ends_within": 0})) == []
 
 
-def test_filter_by_subscriber(client, viewer, documents):
-    client = logged_in(client, viewer)
-    lotos = documents["short"].subscriber
+def test_filter_by_subscriber(logged_in, viewer, documents_of_every_kind):
+    client = logged_in(viewer)
+    lotos = documents_of_every_kind["short"].subscriber
 
-    assert numbers(client.get(URL, {"q": "лотос"})) == [documents["short"].number]
-    assert numbers(client.get(URL, {"q": lotos.bin_iin})) == [documents["short"].number]
+    assert numbers(client.get(URL, {"q": "лотос"})) == [documents_of_every_kind["short"].number]
+    assert numbers(client.get(URL, {"q": lotos.bin_iin})) == [
+        documents_of_every_kind["short"].number
+    ]
     assert len(numbers(client.get(URL, {"q": "ромашка"}))) == 4
     # another organization's subscriber stays invisible however it is searched for
-    foreign = documents["foreign"].subscriber
+    foreign = documents_of_every_kind["foreign"].subscriber
     assert numbers(client.get(URL, {"q": foreign.code})) == []
     assert numbers(client.get(URL, {"q": "Чужой"})) == []
 
 
-def test_filters_combine(client, viewer, documents, session_tariff, today):
-    response = logged_in(client, viewer).get(
+def test_filters_combine(logged_in, viewer, documents_of_every_kind, session_tariff, today):
+    response = logged_in(viewer).get(
         URL,
         {"q": "ромашка", "status": "posted", "kind": "extension", "active_on": today.isoformat()},
     )
 
-    assert numbers(response) == [documents["sessions"].number]
+    assert numbers(response) == [documents_of_every_kind["sessions"].number]
 
 
 @pytest.mark.parametrize(
@@ -234,9 +190,9 @@ def test_filters_combine(client, viewer, documents, session_tariff, today):
     ],
 )
 def test_bad_filter_input_is_a_400_with_the_message_next_to_its_field(
-    client, viewer, documents, params, field, message
+    logged_in, viewer, documents_of_every_kind, params, field, message
 ):
-    response = logged_in(client, viewer).get(URL, params)
+    response = logged_in(viewer).get(URL, params)
 
     assert response.status_code == 400
     assert response.context["form"].errors[field] == [message]
@@ -247,14 +203,14 @@ def test_bad_filter_input_is_a_400_with_the_message_next_to_its_field(
     assert "rows" not in response.context
 
 
-def test_page_links_keep_the_filters(client, viewer, organization, base_tariff, today):
+def test_page_links_keep_the_filters(logged_in, viewer, organization, base_tariff, today):
     subscriber = factories.SubscriberFactory(organization=organization)
     day = factories.TariffPeriodFactory(tariff=base_tariff, periodicity=Periodicity.DAY, count=1)
     for n in range(30):
         factories.SubscriptionFactory(
             subscriber=subscriber, tariff=base_tariff, period=day, starts_on=today - n * DAY
         )
-    client = logged_in(client, viewer)
+    client = logged_in(viewer)
 
     first = client.get(URL, {"status": "posted"})
     second = client.get(URL, {"status": "posted", "page": 2})
@@ -268,38 +224,38 @@ def test_page_links_keep_the_filters(client, viewer, organization, base_tariff, 
     assertContains(first, "1–25 из 30")
 
 
-def test_empty_results_say_so(client, viewer, documents):
-    response = logged_in(client, viewer).get(URL, {"q": "нет такого абонента"})
+def test_empty_results_say_so(logged_in, viewer, documents_of_every_kind):
+    response = logged_in(viewer).get(URL, {"q": "нет такого абонента"})
 
     assert response.status_code == 200
     assertContains(response, "Подписок с такими условиями нет.")
 
 
-# --- Roles and isolation -----------------------------------------------------------
+# --- Roles and isolation --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("role", ["owner", "operator", "viewer"])
-def test_every_role_reads_the_list(client, request, documents, role):
-    response = logged_in(client, request.getfixturevalue(role)).get(URL)
+def test_every_role_reads_the_list(logged_in, request, documents_of_every_kind, role):
+    response = logged_in(request.getfixturevalue(role)).get(URL)
 
     assert response.status_code == 200
     assert len(response.context["rows"]) == 5
 
 
-def test_the_other_partner_sees_only_its_own(client, other_operator, documents):
-    response = logged_in(client, other_operator).get(URL)
+def test_the_other_partner_sees_only_its_own(logged_in, other_operator, documents_of_every_kind):
+    response = logged_in(other_operator).get(URL)
 
-    assert numbers(response) == [documents["foreign"].number]
+    assert numbers(response) == [documents_of_every_kind["foreign"].number]
 
 
-def test_user_without_organization_gets_404(client, documents):
+def test_user_without_organization_gets_404(logged_in, documents_of_every_kind):
     stranger = get_user_model().objects.create_user("stranger", password="secret-pass-123")
 
-    assert logged_in(client, stranger).get(URL).status_code == 404
+    assert logged_in(stranger).get(URL).status_code == 404
 
 
-def test_read_only_user_posting_gets_403(client, viewer):
-    assert logged_in(client, viewer).post(URL).status_code == 403
+def test_read_only_user_posting_gets_403(logged_in, viewer):
+    assert logged_in(viewer).post(URL).status_code == 403
 
 
 def test_anonymous_user_is_asked_to_log_in(client, db):
@@ -309,10 +265,13 @@ def test_anonymous_user_is_asked_to_log_in(client, db):
     assert response["Location"] == f"{reverse('login')}?next={URL}"
 
 
-# --- Query counts: the same for 5 rows as for 50 ------------------------------------
+# --- Query count: the same for 5 rows as for 50 ---------------------------------------
+
 
 # 3 for any logged-in request (session, user, membership), the tariff options,
 # the count and the page (one UNION ALL query).
+
+
 EXPECTED_QUERIES = 3 + 3
 
 
@@ -327,7 +286,7 @@ EXPECTED_QUERIES = 3 + 3
     ],
 )
 def test_query_count_does_not_grow_with_rows(
-    client,
+    logged_in,
     viewer,
     populate,
     session_tariff,
@@ -340,7 +299,7 @@ def test_query_count_does_not_grow_with_rows(
     populate(rows)  # 3 documents per subscriber
     replace = {"__today__": today.isoformat(), "__session_tariff__": session_tariff.pk}
     params = {key: replace.get(value, value) for key, value in params.items()}
-    client = logged_in(client, viewer)
+    client = logged_in(viewer)
 
     with django_assert_num_queries(EXPECTED_QUERIES + extra):
         response = client.get(URL, params)
