@@ -1,7 +1,9 @@
 """The service owner's admin for partners, their staff and their subscribers.
 
 Every model with `history` is registered on SimpleHistoryAdmin, so its change
-page has «История» (who changed what and when).
+page has «История» (who changed what and when). Partners and subscribers are
+written and deleted through `subscribers/services.py` (their row locked, «in
+use» checked under the lock); a refusal lands on the form or the page.
 """
 
 from django.contrib import admin
@@ -9,9 +11,21 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from common.admin import LargeTablePaginator, ReadOnlyHistoryAdmin, TamperedIdsMixin
+from common.admin import (
+    LargeTablePaginator,
+    ReadOnlyHistoryAdmin,
+    ServiceWriteMixin,
+    TamperedIdsMixin,
+)
+from common.admin_russian import RussianNamesMixin
 
 from .models import Membership, ServiceOrganization, Subscriber
+from .services import (
+    organization_delete,
+    organization_save,
+    subscriber_delete,
+    subscriber_save,
+)
 
 
 class MembershipInline(TamperedIdsMixin, admin.TabularInline):
@@ -21,10 +35,19 @@ class MembershipInline(TamperedIdsMixin, admin.TabularInline):
     extra = 0
     verbose_name = _("сотрудник")
     verbose_name_plural = _("сотрудники")
+    name_accusative = "сотрудника"
 
 
 @admin.register(ServiceOrganization)
-class ServiceOrganizationAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
+class ServiceOrganizationAdmin(
+    RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin
+):
+    name_accusative = "обслуживающую организацию"
+    plural_forms = (
+        "обслуживающая организация",
+        "обслуживающие организации",
+        "обслуживающих организаций",
+    )
     list_display = ["name", "bin", "subscriber_count", "created_at"]
     search_fields = ["name", "=bin"]
     readonly_fields = ["created_at"]
@@ -57,9 +80,17 @@ class ServiceOrganizationAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     def subscriber_count(self, obj):
         return obj.subscriber_total
 
+    def save_through_service(self, request, obj, form, change):
+        organization_save(organization=obj, user=request.user)
+
+    def delete_through_service(self, request, obj):
+        organization_delete(organization=obj, user=request.user)
+
 
 @admin.register(Membership)
-class MembershipAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
+class MembershipAdmin(RussianNamesMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin):
+    name_accusative = "сотрудника партнера"
+    plural_forms = ("сотрудник партнера", "сотрудника партнеров", "сотрудников партнеров")
     list_display = ["user", "organization", "role"]
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__last_name", "user__email", "organization__name"]
@@ -69,7 +100,9 @@ class MembershipAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
+class SubscriberAdmin(RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin):
+    name_accusative = "абонента"
+    plural_forms = ("абонент", "абонента", "абонентов")
     list_display = ["name", "code", "bin_iin", "organization", "city", "phone", "email"]
     list_filter = ["organization"]
     # Exact matches on the codes use their indexes; the name is searched by part.
@@ -84,3 +117,9 @@ class SubscriberAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     ]
     show_full_result_count = False
     paginator = LargeTablePaginator
+
+    def save_through_service(self, request, obj, form, change):
+        subscriber_save(subscriber=obj, user=request.user)
+
+    def delete_through_service(self, request, obj):
+        subscriber_delete(subscriber=obj, user=request.user)

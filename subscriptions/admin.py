@@ -1,36 +1,38 @@
 """The service owner's admin for tariffs and subscriptions.
 
-Base and extension subscriptions are written only through `services.py`, so
-the admin gets the same lock and the same `full_clean()` as the cabinet (R12).
-
-A refusal the form could not foresee (an extension added under a base that is
-being created, a posted extension deleted, another operator's change under the
-lock) comes back from the service as a `ValidationError` after the form was
-valid. `save_model()` / `save_formset()` turn it into `LateRefusal`, which
-leaves the admin's `transaction.atomic()` and so rolls back everything the
-request wrote — the base, its inlines, the log entry. `changeform_view()` then
-runs the same POST once more with the refusal put onto the form (next to its
-field, or on the inline row that caused it); that form is invalid, so the page
-is re-rendered with the user's input and the service's own Russian message,
-and nothing is saved.
+Everything here is written only through `services.py` — base and extension
+subscriptions, tariffs (with «предлагается для тарифов») and their periods —
+so the admin gets the same locks, the same «in use» checks under the lock and
+the same `full_clean()` as the cabinet (R12). A refusal the form could not
+foresee comes back from the service and lands on the form, on the inline row
+that caused it, or on the page (`common.admin.ServiceWriteMixin`).
 """
 
 import datetime
+import itertools
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Min
-from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
     default_date_hierarchy_drilldown,
 )
 
-from subscribers.admin import LargeTablePaginator, ReadOnlyHistoryAdmin, TamperedIdsMixin
+from common.admin import (
+    LargeTablePaginator,
+    LateRefusal,
+    LateRefusalInlineMixin,
+    ReadOnlyHistoryAdmin,
+    ServiceWriteMixin,
+    TamperedIdsMixin,
+    inline_rows,
+    refuse_second_write,
+)
+from common.admin_russian import RussianNamesMixin, tenge_display
 
 from . import clock
 from .models import (
@@ -41,6 +43,7 @@ from .models import (
     Tariff,
     TariffPeriod,
 )
+from .selectors import normalize_document_numbers
 from .services import (
     extension_delete,
     extension_post,
@@ -50,105 +53,18 @@ from .services import (
     subscription_post,
     subscription_save,
     subscription_unpost,
+    tariff_delete,
+    tariff_period_delete,
+    tariff_period_save,
+    tariff_save,
 )
 
-# --- Late refusals from the services -----------------------------------------
 
+class ServiceWriteAdmin(ServiceWriteMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin):
+    """The documents' admin: writes through services, refusals on the form."""
 
-class LateRefusal(Exception):
-    """A service refused a write that the admin form had accepted."""
-
-    def __init__(self, error: ValidationError, *, formset_prefix=None, form_index=None, label=""):
-        super().__init__(error)
-        self.error = error
-        self.formset_prefix = formset_prefix
-        self.form_index = form_index
-        self.label = label
-
-    def messages_for_list(self) -> list[str]:
-        prefix = f"{self.label}: " if self.label else ""
-        return [prefix + message for message in self.error.messages]
-
-
-def add_error_to_form(form, error: ValidationError) -> None:
-    """Put a service's error on a form: next to its field when the form shows it."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _late_refusal(request) -> LateRefusal | None:
-    return getattr(request, "_late_refusal", None)
-
-
-def _refuse_second_write(request) -> None:
-    # The second run exists only to show the refusal; its form is invalid, so
-    # reaching a write here would be a bug, and it must not save anything.
-    if _late_refusal(request) is not None:
-        raise RuntimeError("the admin tried to write while showing a refusal")
-
-
-class LateErrorFormMixin:
-    """Adds the refusal of the first run to the form of the second run."""
-
-    late_error = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.late_error is not None:
-            add_error_to_form(self, self.late_error)
-        return cleaned_data
-
-
-class LateErrorFormSet(BaseInlineFormSet):
-    """Adds the refusal of the first run to the inline row that caused it."""
-
-    late_refusal = None
-
-    def clean(self):
-        super().clean()
-        refusal = self.late_refusal
-        if refusal is None or refusal.formset_prefix != self.prefix:
-            return
-        index = refusal.form_index
-        if index is not None and index < len(self.forms):
-            row = self.forms[index]
-            if not (self.can_delete and self._should_delete_form(row)):
-                add_error_to_form(row, refusal.error)
-                return
-        # A row being deleted is skipped by is_valid(): the error goes above the table.
-        raise ValidationError(refusal.messages_for_list())
-
-
-class ServiceWriteAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
-    """A ModelAdmin whose writes go through services and whose refusals land on the form."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except LateRefusal as refusal:
-            request._late_refusal = refusal
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        refusal = _late_refusal(request)
-        if refusal is not None and refusal.formset_prefix is None:
-            form = type(form.__name__, (form,), {"late_error": refusal.error})
-        return form
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except LateRefusal as refusal:
-            for message in refusal.messages_for_list():
-                messages.error(request, message)
-            opts = self.opts
-            return HttpResponseRedirect(
-                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
-            )
+    def refusal_label(self, obj) -> str:
+        return f"№ {obj.number}"
 
     def get_actions(self, request):
         # Bulk deletion would bypass the services; a document is deleted from its page.
@@ -179,11 +95,26 @@ class ServiceWriteAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
             messages.info(request, already_message % {"count": already})
 
 
-class PeriodChoiceField(forms.ModelChoiceField):
-    """A tariff's period, named with its tariff: «Стандарт: 12 месяцев — 150 000 ₸»."""
+class PeriodsByTariffIterator(forms.models.ModelChoiceIterator):
+    """The periods grouped under their tariff's name (the queryset is ordered by tariff)."""
 
-    def label_from_instance(self, obj):
-        return f"{obj.tariff.name}: {obj}"
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for tariff_name, periods in itertools.groupby(
+            self.queryset, key=lambda period: period.tariff.name
+        ):
+            yield (tariff_name, [self.choice(period) for period in periods])
+
+
+class PeriodChoiceField(forms.ModelChoiceField):
+    """A tariff's periods under the tariff's name: «Стандарт» › «12 месяцев — 150 000 ₸».
+
+    Without the tariff's name in every option the select stays narrow enough
+    for the extensions' table of a base subscription on a 1366 px screen.
+    """
+
+    iterator = PeriodsByTariffIterator
 
 
 class PeriodChoiceMixin:
@@ -269,12 +200,13 @@ class TariffPeriodForm(forms.ModelForm):
                     )
 
 
-class TariffPeriodInline(admin.TabularInline):
+class TariffPeriodInline(LateRefusalInlineMixin, admin.TabularInline):
     model = TariffPeriod
     form = TariffPeriodForm
     fields = ["periodicity", "count", "price", "approx_days", "is_active"]
     readonly_fields = ["approx_days"]
     extra = 0
+    name_accusative = "период действия"
 
 
 class BaseTariffChoiceField(forms.ModelMultipleChoiceField):
@@ -287,21 +219,15 @@ class BaseTariffChoiceField(forms.ModelMultipleChoiceField):
             if exc.code != "invalid_choice":
                 raise
             pks = [v for v in value if str(v).isdigit()]
-            names = list(
-                Tariff.objects.filter(pk__in=pks)
-                .exclude(kind=Tariff.Kind.BASE)
-                .values_list("name", flat=True)
-            )
-            if not names:
+            not_base = list(Tariff.objects.filter(pk__in=pks).exclude(kind=Tariff.Kind.BASE))
+            if not not_base:
                 raise
-            raise ValidationError(
-                _(
-                    "Тариф расширения предлагается только для основных тарифов, а %(names)s — "
-                    "не основной. Уберите его из списка."
-                ),
-                code="offered_for_not_base",
-                params={"names": ", ".join(f"«{name}»" for name in names)},
-            ) from exc
+            try:
+                # The rule's own refusal (Tariff.clean_offered_for), named here.
+                Tariff(kind=Tariff.Kind.EXTENSION).clean_offered_for(not_base)
+            except ValidationError as refusal:
+                raise ValidationError(refusal.error_dict["offered_for"]) from exc
+            raise
 
 
 class TariffAdminForm(forms.ModelForm):
@@ -320,54 +246,18 @@ class TariffAdminForm(forms.ModelForm):
             "reminder_days",
         ]
 
-    def clean(self):
-        cleaned_data = super().clean()
-        kind = cleaned_data.get("kind")
-        offered_for = cleaned_data.get("offered_for")
-        if kind == Tariff.Kind.BASE and offered_for:
-            self.add_error(
-                "offered_for",
-                ValidationError(
-                    _("Основной тариф не предлагается для других тарифов: оставьте список пустым."),
-                    code="base_offered_for",
-                ),
-            )
-        if self.instance.pk:
-            self._check_used_tariff(kind, offered_for)
-        return cleaned_data
-
-    def _check_used_tariff(self, kind, offered_for):
-        """What documents already rely on (R2) does not change under them."""
-        # Kind and resource are Tariff.clean()'s; the offered-for list is a
-        # many-to-many field, saved after clean(), so it is checked here.
-        tariff = self.instance
-        if kind != Tariff.Kind.EXTENSION or offered_for is None:
-            return
-        removed = set(tariff.offered_for.values_list("pk", flat=True)) - {t.pk for t in offered_for}
-        stranded = (
-            Tariff.objects.filter(pk__in=removed, subscriptions__extensions__tariff=tariff)
-            .distinct()
-            .values_list("name", flat=True)
-        )
-        if stranded:
-            self.add_error(
-                "offered_for",
-                ValidationError(
-                    _(
-                        "К подпискам на тарифы %(names)s уже оформлены расширения «%(tariff)s»: "
-                        "эти тарифы нельзя убрать из списка."
-                    ),
-                    code="offered_for_in_use",
-                    params={
-                        "names": ", ".join(f"«{name}»" for name in stranded),
-                        "tariff": tariff.name,
-                    },
-                ),
-            )
-
 
 @admin.register(Tariff)
-class TariffAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
+class TariffAdmin(RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin):
+    """Tariffs and their periods, written through the services under the tariff's lock.
+
+    «Предлагается для тарифов» is written with the tariff, in `tariff_save()`,
+    not after it as Django saves a many-to-many field: its «in use» check and
+    its write happen under the same lock.
+    """
+
+    name_accusative = "тариф"
+    plural_forms = ("тариф", "тарифа", "тарифов")
     form = TariffAdminForm
     list_display = [
         "name",
@@ -398,17 +288,59 @@ class TariffAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "offered_for":
             kwargs["form_class"] = BaseTariffChoiceField
+            # «Доступные основные тарифы» / «Выбранные основные тарифы» above the two lists.
+            kwargs["widget"] = FilteredSelectMultiple(_("основные тарифы"), is_stacked=False)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("предлагается для тарифов"))
     def offered_for_names(self, obj):
         return ", ".join(t.name for t in obj.offered_for.all()) or "—"
 
+    def save_through_service(self, request, obj, form, change):
+        tariff_save(tariff=obj, user=request.user, offered_for=form.cleaned_data.get("offered_for"))
+
+    def save_related(self, request, form, formsets, change):
+        # No form.save_m2m(): tariff_save() has written «предлагается для тарифов».
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        """Each changed period row through the service, in row order; a refusal stops all."""
+        refuse_second_write(request)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for index, row, existing, deleting in inline_rows(formset):
+            period = row.instance
+            try:
+                if deleting:
+                    tariff_period_delete(period=period, user=request.user)
+                    formset.deleted_objects.append(period)
+                    continue
+                period.tariff = form.instance
+                tariff_period_save(period=period, user=request.user)
+            except ValidationError as exc:
+                raise LateRefusal(
+                    exc,
+                    formset_prefix=formset.prefix,
+                    form_index=index,
+                    label=period.label if existing else "",
+                ) from exc
+            if existing:
+                formset.changed_objects.append((period, row.changed_data))
+            else:
+                formset.new_objects.append(period)
+
+    def delete_through_service(self, request, obj):
+        tariff_delete(tariff=obj, user=request.user)
+
 
 @admin.register(TariffPeriod)
-class TariffPeriodAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
+class TariffPeriodAdmin(
+    RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, ReadOnlyHistoryAdmin
+):
+    name_accusative = "период действия"
+    plural_forms = ("период действия", "периода действия", "периодов действия")
     form = TariffPeriodForm
-    list_display = ["tariff", "label", "price", "approx_days", "is_active"]
+    list_display = ["tariff", "label", "price_tenge", "approx_days", "is_active"]
     list_filter = ["tariff__kind", "periodicity", "is_active", "tariff"]
     search_fields = ["tariff__name"]
     list_select_related = ["tariff"]
@@ -419,17 +351,37 @@ class TariffPeriodAdmin(TamperedIdsMixin, ReadOnlyHistoryAdmin):
         (_("Цена"), {"fields": ["price", "is_active"]}),
     ]
 
+    price_tenge = tenge_display("price", _("цена"))
+
     @admin.display(description=_("период"), ordering="approx_days")
     def label(self, obj):
         return obj.label
 
+    def save_through_service(self, request, obj, form, change):
+        tariff_period_save(period=obj, user=request.user)
+
+    def delete_through_service(self, request, obj):
+        tariff_period_delete(period=obj, user=request.user)
+
 
 @admin.register(NumberSequence)
-class NumberSequenceAdmin(admin.ModelAdmin):
+class NumberSequenceAdmin(RussianNamesMixin, admin.ModelAdmin):
     """Read-only: numbers are given out under a row lock, never typed."""
 
-    list_display = ["name", "last_value"]
+    name_accusative = "нумератор документов"
+    plural_forms = ("нумератор документов", "нумератора документов", "нумераторов документов")
+    # The model's fields have no Russian names (a migration's worth): named here.
+    list_display = ["prefix", "last_number"]
+    fields = readonly_fields = ["prefix", "last_number"]
     search_fields = ["name"]
+
+    @admin.display(description=_("буква номера"), ordering="name")
+    def prefix(self, obj):
+        return obj.name
+
+    @admin.display(description=_("последний выданный номер"), ordering="last_value")
+    def last_number(self, obj):
+        return obj.last_value
 
     def has_add_permission(self, request):
         return False
@@ -469,28 +421,24 @@ class ExtensionInlineForm(forms.ModelForm):
                     field.disabled = True
 
 
-class ExtensionInline(PeriodChoiceMixin, admin.TabularInline):
+class ExtensionInline(LateRefusalInlineMixin, PeriodChoiceMixin, admin.TabularInline):
     model = ExtensionSubscription
     period_tariff_kind = Tariff.Kind.EXTENSION
     fk_name = "subscription"
     form = ExtensionInlineForm
-    formset = LateErrorFormSet
-    fields = ["number", "tariff", "period", "starts_on", "ends_on", "quantity", "status", "amount"]
-    readonly_fields = ["number", "ends_on", "amount"]
+    # The number is in each row's heading («№ P00000003 Дополнительный сеанс × 3»),
+    # not in a column of its own: the table fits a 1366 px screen.
+    fields = ["tariff", "period", "starts_on", "ends_on", "quantity", "status", "amount_tenge"]
+    readonly_fields = ["ends_on", "amount_tenge"]
     extra = 0
     show_change_link = True
     verbose_name = _("подписка на расширение тарифа")
     verbose_name_plural = _("подписки на расширения")
+    name_accusative = "подписку на расширение тарифа"
+    amount_tenge = tenge_display("amount", _("сумма"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("tariff", "period")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        refusal = _late_refusal(request)
-        if refusal is not None and refusal.formset_prefix is not None:
-            formset = type(formset.__name__, (formset,), {"late_refusal": refusal})
-        return formset
 
 
 class LargeDocumentListMixin:
@@ -527,15 +475,24 @@ class LargeDocumentListMixin:
             return [datetime.date(year, 1, 1) for year in range(first, last + 1)]
         return default_date_hierarchy_drilldown(year_lookup, month_lookup)
 
+    def get_search_results(self, request, queryset, search_term):
+        # «T00000012» typed with a Latin T (or P) finds «Т00000012», here and in autocompletes.
+        search_term = normalize_document_numbers(search_term)
+        return super().get_search_results(request, queryset, search_term)
 
-class SubscriptionAdminForm(LateErrorFormMixin, forms.ModelForm):
+
+class SubscriptionAdminForm(forms.ModelForm):
     class Meta:
         model = Subscription
         fields = ["subscriber", "tariff", "period", "starts_on", "renews", "status"]
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteAdmin):
+class SubscriptionAdmin(
+    RussianNamesMixin, LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteAdmin
+):
+    name_accusative = "подписку на тариф"
+    plural_forms = ("подписка на тариф", "подписки на тарифы", "подписок на тарифы")
     form = SubscriptionAdminForm
     period_tariff_kind = Tariff.Kind.BASE
     inlines = [ExtensionInline]
@@ -586,32 +543,24 @@ class SubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteA
     def kind(self, obj):
         return obj.kind_label
 
-    def save_model(self, request, obj, form, change):
-        _refuse_second_write(request)
-        try:
-            write_subscription(obj, user=request.user, changed_fields=form.changed_data)
-        except ValidationError as exc:
-            raise LateRefusal(exc) from exc
+    def save_through_service(self, request, obj, form, change):
+        write_subscription(obj, user=request.user, changed_fields=form.changed_data)
+
+    def delete_through_service(self, request, obj):
+        subscription_delete(subscription=obj, user=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ExtensionSubscription:
             return super().save_formset(request, form, formset, change)
-        _refuse_second_write(request)
+        refuse_second_write(request)
         self._save_extension_rows(request, formset)
 
     def _save_extension_rows(self, request, formset):
         """Each changed row through the service, in row order; the first refusal stops all."""
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         base = formset.instance
-        initial_count = formset.initial_form_count()
-        for index, row in enumerate(formset.forms):
+        for index, row, existing, deleting in inline_rows(formset):
             extension = row.instance
-            existing = index < initial_count and extension.pk is not None
-            deleting = formset.can_delete and formset._should_delete_form(row)
-            if not existing and (deleting or not row.has_changed()):
-                continue
-            if existing and not deleting and not row.has_changed():
-                continue
             label = f"№ {extension.number}" if existing else ""
             try:
                 if deleting:
@@ -628,12 +577,6 @@ class SubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteA
                 formset.changed_objects.append((extension, row.changed_data))
             else:
                 formset.new_objects.append(extension)
-
-    def delete_model(self, request, obj):
-        try:
-            subscription_delete(subscription=obj, user=request.user)
-        except ValidationError as exc:
-            raise LateRefusal(exc, label=f"№ {obj.number}") from exc
 
     @admin.action(description=_("Провести"), permissions=["change"])
     def post_selected(self, request, queryset):
@@ -662,19 +605,27 @@ class SubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteA
         )
 
 
-class ExtensionAdminForm(LateErrorFormMixin, forms.ModelForm):
+class ExtensionAdminForm(forms.ModelForm):
     class Meta:
         model = ExtensionSubscription
         fields = ["subscription", "tariff", "period", "starts_on", "quantity", "status"]
 
 
 @admin.register(ExtensionSubscription)
-class ExtensionSubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteAdmin):
+class ExtensionSubscriptionAdmin(
+    RussianNamesMixin, LargeDocumentListMixin, PeriodChoiceMixin, ServiceWriteAdmin
+):
+    name_accusative = "подписку на расширение тарифа"
+    plural_forms = (
+        "подписка на расширение тарифа",
+        "подписки на расширение тарифа",
+        "подписок на расширение тарифа",
+    )
     form = ExtensionAdminForm
     period_tariff_kind = Tariff.Kind.EXTENSION
     list_display = [
         "number",
-        "subscription",
+        "base_number",
         "subscriber",
         "tariff",
         "period_label",
@@ -682,7 +633,7 @@ class ExtensionSubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, Serv
         "starts_on",
         "ends_on",
         "status",
-        "amount",
+        "amount_tenge",
     ]
     list_filter = ["status", "tariff"]
     search_fields = [
@@ -700,7 +651,7 @@ class ExtensionSubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, Serv
         "period",
     ]
     autocomplete_fields = ["subscription"]
-    readonly_fields = [*DOCUMENT_READONLY, "unit_price", "amount"]
+    readonly_fields = [*DOCUMENT_READONLY, "unit_price_tenge", "amount_tenge"]
     POSTED_READONLY = ["subscription", "tariff", "period", "starts_on", "quantity"]
     fieldsets = [
         (
@@ -719,11 +670,13 @@ class ExtensionSubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, Serv
         ),
         (
             _("Проведение"),
-            {"fields": ["status", "posted_by", "posted_at", "unit_price", "amount"]},
+            {"fields": ["status", "posted_by", "posted_at", "unit_price_tenge", "amount_tenge"]},
         ),
         (_("Кто и когда"), {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
     actions = ["post_selected", "unpost_selected"]
+    unit_price_tenge = tenge_display("unit_price", _("цена за единицу"))
+    amount_tenge = tenge_display("amount", _("сумма"))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
@@ -736,22 +689,20 @@ class ExtensionSubscriptionAdmin(LargeDocumentListMixin, PeriodChoiceMixin, Serv
     def subscriber(self, obj):
         return obj.subscription.subscriber
 
+    @admin.display(description=_("подписка на тариф"), ordering="subscription__number")
+    def base_number(self, obj):
+        # The number only: the subscriber and the tariff have columns of their own.
+        return f"№\u00a0{obj.subscription.number}"
+
     @admin.display(description=_("период действия"), ordering="period__approx_days")
     def period_label(self, obj):
         return obj.period.label
 
-    def save_model(self, request, obj, form, change):
-        _refuse_second_write(request)
-        try:
-            write_extension(obj, user=request.user, changed_fields=form.changed_data)
-        except ValidationError as exc:
-            raise LateRefusal(exc) from exc
+    def save_through_service(self, request, obj, form, change):
+        write_extension(obj, user=request.user, changed_fields=form.changed_data)
 
-    def delete_model(self, request, obj):
-        try:
-            extension_delete(extension=obj, user=request.user)
-        except ValidationError as exc:
-            raise LateRefusal(exc, label=f"№ {obj.number}") from exc
+    def delete_through_service(self, request, obj):
+        extension_delete(extension=obj, user=request.user)
 
     @admin.action(description=_("Провести"), permissions=["change"])
     def post_selected(self, request, queryset):

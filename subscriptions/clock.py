@@ -1,8 +1,9 @@
 """The one clock: «today» is a day in the service's time zone (Asia/Almaty).
 
 Every rule, form, page, command and task asks `today()`; nothing else reads
-the date. Tests move the clock in one place (`set_today`, the `clock` fixture
-in tests/conftest.py), and the change reaches every layer at once.
+the date. Tests move the clock in one place (the autouse `today` fixture of
+tests/conftest.py holds it for each test; `today_is()` moves it), and the
+change reaches every layer at once.
 """
 
 import contextlib

@@ -21,9 +21,13 @@ from .periods import (
     period_end,
 )
 from .validators import (
+    BUSINESS_FIRST_DAY,
+    BUSINESS_LAST_DAY,
     REMINDER_DAYS_REGEX,
+    in_business_range,
     normalize_reminder_days,
     parse_reminder_days,
+    validate_business_date,
     validate_reminder_days,
 )
 
@@ -166,6 +170,19 @@ class Tariff(models.Model):
                         ),
                         code="tariff_in_use",
                     )
+        if stored is not None and self.kind == self.Kind.EXTENSION and self.max_quantity:
+            # R8 «in use»: never below what is already posted (the service runs
+            # this under the tariff's row lock, so no posting slips in between).
+            posted_above = list(
+                self.extension_subscriptions.filter(
+                    status=Status.POSTED, quantity__gt=self.max_quantity
+                ).order_by("-quantity", "pk")[: rules.DOCUMENTS_NAMED + 1]
+            )
+            errors.update(
+                rules.check_max_quantity_keeps_posted(
+                    max_quantity=self.max_quantity, posted_above=posted_above
+                )
+            )
         if self.kind == self.Kind.EXTENSION:
             if not self.resource:
                 errors["resource"] = ValidationError(
@@ -188,6 +205,59 @@ class Tariff(models.Model):
                     _("У основного тарифа нет максимального количества: оставьте поле пустым."),
                     code="max_quantity_not_allowed",
                 )
+        if errors:
+            raise ValidationError(errors)
+
+    def clean_offered_for(self, offered_for) -> None:
+        """R2 for the many-to-many «предлагается для тарифов», which clean() cannot see.
+
+        Only base tariffs, and only for an extension tariff; a base tariff
+        leaves the list only while no extension of this tariff stands on its
+        subscriptions (the service calls this under the tariff's row lock).
+        """
+        offered = list(offered_for)
+        if self.kind == self.Kind.BASE and offered:
+            raise ValidationError(
+                {
+                    "offered_for": ValidationError(
+                        _(
+                            "Основной тариф не предлагается для других тарифов: оставьте "
+                            "список пустым."
+                        ),
+                        code="base_offered_for",
+                    )
+                }
+            )
+        not_base = [t.name for t in offered if t.kind != self.Kind.BASE]
+        if not_base:
+            raise ValidationError(
+                {
+                    "offered_for": ValidationError(
+                        _(
+                            "Тариф расширения предлагается только для основных тарифов, а "
+                            "%(names)s — не основной. Уберите его из списка."
+                        ),
+                        code="offered_for_not_base",
+                        params={"names": ", ".join(f"«{name}»" for name in not_base)},
+                    )
+                }
+            )
+        if self.pk is None:
+            return
+        removed = set(
+            Tariff.offered_for.through.objects.filter(from_tariff=self.pk).values_list(
+                "to_tariff", flat=True
+            )
+        ) - {t.pk for t in offered}
+        stranded = list(
+            Tariff.objects.filter(pk__in=removed, subscriptions__extensions__tariff=self)
+            .distinct()
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+        errors = rules.check_offered_for_keeps_extensions(
+            tariff_name=self.name, stranded_names=stranded
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -338,7 +408,7 @@ class SubscriptionDocument(models.Model):
     period = models.ForeignKey(
         TariffPeriod, on_delete=models.PROTECT, related_name="+", verbose_name=_("период действия")
     )
-    starts_on = models.DateField(_("действует с"))
+    starts_on = models.DateField(_("действует с"), validators=[validate_business_date])
     ends_on = models.DateField(
         _("действует по"),
         editable=False,
@@ -426,16 +496,40 @@ class SubscriptionDocument(models.Model):
                 self.ends_on = self.period.end_for(self.starts_on)
             except PeriodOutOfRange as exc:
                 raise ValidationError(
-                    {
-                        "starts_on": ValidationError(
-                            _(
-                                "С этой даты период действия закончился бы позже 31.12.9999: "
-                                "выберите более раннюю дату начала."
-                            ),
-                            code="period_out_of_range",
-                        )
-                    }
+                    rules.check_ends_in_business_range(None, beyond_calendar=True)
                 ) from exc
+
+    def clean_dates(self, errors) -> None:
+        """R9 and R18 for the computed end (the typed start has its field validator)."""
+        if "starts_on" in errors or not in_business_range(self.starts_on):
+            return
+        errors.update(rules.check_ends_in_business_range(self.ends_on))
+        if "starts_on" not in errors:
+            errors.update(rules.check_start_not_after_end(self.starts_on, self.ends_on))
+
+    def takes_up_offer(self) -> bool:
+        """Posting, or a posted document taking another tariff or period (R8: offered now)."""
+        if not self.is_posted:
+            return False
+        if self._state.adding or self.loaded_value("status") != Status.POSTED:
+            return True
+        return self.tariff_id != self.loaded_value("tariff_id") or (
+            self.period_id != self.loaded_value("period_id")
+        )
+
+    def clean_offer_active(self, errors) -> None:
+        """R8: an inactive tariff or period is not posted — from the cabinet, the admin or a job."""
+        if not self.takes_up_offer():
+            return
+        tariff = self.tariff if self.tariff_id else None
+        period = self.period if self.period_id else None
+        for field, error in rules.check_offer_active(
+            tariff_name=tariff.name if tariff else "",
+            tariff_is_active=tariff.is_active if tariff else None,
+            period_label=period.label if period else "",
+            period_is_active=period.is_active if period else None,
+        ).items():
+            errors.setdefault(field, error)
 
     def clean_period(self, errors):
         if self.period_id and self.tariff_id and self.period.tariff_id != self.tariff_id:
@@ -549,6 +643,14 @@ class Subscription(SubscriptionDocument):
                 name="subscriptions_subscription_status_valid",
                 violation_error_code="status_invalid",
             ),
+            models.CheckConstraint(
+                condition=Q(starts_on__gte=BUSINESS_FIRST_DAY, ends_on__lte=BUSINESS_LAST_DAY),
+                name="subscriptions_subscription_dates_in_business_range",
+                violation_error_code="date_out_of_range",
+                violation_error_message=_(
+                    "Даты подписки вне рабочего диапазона сервиса (01.01.2000 – 31.12.2099)."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -578,7 +680,8 @@ class Subscription(SubscriptionDocument):
                 params={"tariff": self.tariff.name},
             )
         self.clean_period(errors)
-        errors.update(rules.check_start_not_after_end(self.starts_on, self.ends_on))
+        self.clean_dates(errors)
+        self.clean_offer_active(errors)
         if self.renews_id and self.starts_on:
             renewed = self.renews
             if renewed.subscriber_id != self.subscriber_id or renewed.tariff_id != self.tariff_id:
@@ -799,6 +902,14 @@ class ExtensionSubscription(SubscriptionDocument):
                 name="subscriptions_extension_status_valid",
                 violation_error_code="status_invalid",
             ),
+            models.CheckConstraint(
+                condition=Q(starts_on__gte=BUSINESS_FIRST_DAY, ends_on__lte=BUSINESS_LAST_DAY),
+                name="subscriptions_extension_dates_in_business_range",
+                violation_error_code="date_out_of_range",
+                violation_error_message=_(
+                    "Даты подписки вне рабочего диапазона сервиса (01.01.2000 – 31.12.2099)."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -849,7 +960,8 @@ class ExtensionSubscription(SubscriptionDocument):
                     rules.check_quantity(quantity=self.quantity, max_quantity=tariff.max_quantity)
                 )
         self.clean_period(errors)
-        errors.update(rules.check_start_not_after_end(self.starts_on, self.ends_on))
+        self.clean_dates(errors)
+        self.clean_offer_active(errors)
         if base is not None:
             for field, error in rules.check_extension_within_base(
                 starts_on=self.starts_on,
@@ -918,3 +1030,7 @@ class ReminderSent(models.Model):
 
     def __str__(self):
         return f"{self.subscription.number}: за {self.threshold_days} дн."
+
+
+# Today's limits kept per subscriber for sorting lists (its own module: how they stay true).
+from .kept_limits import SubscriberLimits, SubscriberLimitsPending  # noqa: E402, F401

@@ -25,7 +25,13 @@ from common.formatting import fmt, format_tenge
 
 from .models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod
 from .pricing import period_amount
-from .rules import check_extension_posting, check_extension_within_base, renewal_start
+from .rules import (
+    check_extension_posting,
+    check_extension_within_base,
+    check_offer_active,
+    renewal_start,
+)
+from .validators import in_business_range
 
 
 def renewal_starts_on(base: Subscription) -> datetime.date:
@@ -51,6 +57,23 @@ def renewal_refusal(base: Subscription) -> ValidationError | None:
             code="already_renewed",
             params={"number": renewal.number},
         )
+    if not in_business_range(renewal_starts_on(base)):
+        return ValidationError(
+            gettext(
+                "Подписка действует по %(ends_on)s, последний день рабочего диапазона сервиса: "
+                "продлевающая подписка началась бы за его пределами. Продлить ее нельзя."
+            ),
+            code="renewal_out_of_range",
+            params={"ends_on": fmt(base.ends_on)},
+        )
+    inactive = check_offer_active(
+        tariff_name=base.tariff.name,
+        tariff_is_active=base.tariff.is_active,
+        period_label="",
+        period_is_active=None,
+    )
+    if inactive:
+        return inactive["tariff"]
     return None
 
 

@@ -21,10 +21,12 @@ from django.utils.translation import gettext, pgettext_lazy
 from .models import ExtensionSubscription, Status, Tariff
 from .periods import add_months
 from .pricing import amount_expression
+from .validators import BUSINESS_FIRST_DAY, BUSINESS_LAST_DAY
 
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 12
-MIN_YEAR, MAX_YEAR = 1900, 2999
+# The months a report may cover: the years of the business range (R18).
+MIN_YEAR, MAX_YEAR = BUSINESS_FIRST_DAY.year, BUSINESS_LAST_DAY.year
 
 MONTH_NAMES = (
     pgettext_lazy("month", "январь"),

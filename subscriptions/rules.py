@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from common.formatting import fmt
 
+from .validators import BUSINESS_LAST_DAY
+
 
 def ranges_overlap(a_start, a_end, b_start, b_end) -> bool:
     """Two inclusive day ranges share at least one day."""
@@ -72,6 +74,100 @@ def check_start_not_after_end(starts_on, ends_on) -> dict:
             )
         }
     return {}
+
+
+def check_ends_in_business_range(ends_on, *, beyond_calendar: bool = False) -> dict:
+    """R18 for the computed end: a period must not end past the business range.
+
+    `beyond_calendar`: the end is not even a date (past 31.12.9999).
+    """
+    if not beyond_calendar and (ends_on is None or ends_on <= BUSINESS_LAST_DAY):
+        return {}
+    if beyond_calendar:
+        message = _(
+            "С этой даты период действия закончился бы позже %(last)s, последнего дня рабочего "
+            "диапазона сервиса: выберите более раннюю дату начала или более короткий период."
+        )
+        params = {"last": fmt(BUSINESS_LAST_DAY)}
+    else:
+        message = _(
+            "С этой даты период действия закончился бы %(ends_on)s — позже %(last)s, последнего "
+            "дня рабочего диапазона сервиса: выберите более раннюю дату начала или более "
+            "короткий период."
+        )
+        params = {"ends_on": fmt(ends_on), "last": fmt(BUSINESS_LAST_DAY)}
+    return {
+        "starts_on": ValidationError(message, code="period_out_of_range", params=params),
+    }
+
+
+def check_offer_active(*, tariff_name, tariff_is_active, period_label, period_is_active) -> dict:
+    """R8: what is posted is offered now — an inactive tariff or period is not posted."""
+    errors = {}
+    if tariff_is_active is False:
+        errors["tariff"] = ValidationError(
+            _(
+                "Тариф «%(tariff)s» больше не действует: провести по нему документ нельзя. "
+                "Выберите действующий тариф."
+            ),
+            code="tariff_inactive",
+            params={"tariff": tariff_name},
+        )
+    if period_is_active is False:
+        errors["period"] = ValidationError(
+            _(
+                "Период действия «%(period)s» больше не предлагается: провести с ним документ "
+                "нельзя. Выберите другой период."
+            ),
+            code="period_inactive",
+            params={"period": period_label},
+        )
+    return errors
+
+
+def check_max_quantity_keeps_posted(*, max_quantity, posted_above) -> dict:
+    """R8 «in use»: a tariff's maximum is never lowered below a posted quantity.
+
+    `posted_above`: the posted extensions whose quantity exceeds `max_quantity`.
+    """
+    if max_quantity is None or not posted_above:
+        return {}
+    return {
+        "max_quantity": ValidationError(
+            _(
+                "Уже проведены расширения с большим количеством: %(list)s. Максимум не может "
+                "быть меньше %(needed)s; чтобы его снизить, сначала отмените проведение этих "
+                "расширений."
+            ),
+            code="max_quantity_in_use",
+            params={
+                "list": ", ".join(
+                    f"№ {e.number} × {e.quantity}" for e in posted_above[:DOCUMENTS_NAMED]
+                )
+                + ("…" if len(posted_above) > DOCUMENTS_NAMED else ""),
+                "needed": max(e.quantity for e in posted_above),
+            },
+        )
+    }
+
+
+def check_offered_for_keeps_extensions(*, tariff_name, stranded_names) -> dict:
+    """R2 «in use»: a base tariff leaves the offers only while no extension of it stands there."""
+    if not stranded_names:
+        return {}
+    return {
+        "offered_for": ValidationError(
+            _(
+                "К подпискам на тарифы %(names)s уже оформлены расширения «%(tariff)s»: "
+                "эти тарифы нельзя убрать из списка."
+            ),
+            code="offered_for_in_use",
+            params={
+                "names": ", ".join(f"«{name}»" for name in stranded_names),
+                "tariff": tariff_name,
+            },
+        )
+    }
 
 
 def check_extension_within_base(*, starts_on, ends_on, base_starts_on, base_ends_on) -> dict:
@@ -145,6 +241,10 @@ def check_quantity(*, quantity, max_quantity) -> dict:
             )
         }
     return {}
+
+
+# A refusal names at most this many documents in the way (and says there are more).
+DOCUMENTS_NAMED = 10
 
 
 def describe_documents(documents) -> str:

@@ -271,7 +271,7 @@ def test_a_start_in_the_query_string_never_breaks_a_form(world, url_name, starts
     assert response.status_code == 200
 
 
-def test_a_start_past_the_calendars_end_is_refused_next_to_its_field(world):
+def test_a_start_past_the_business_range_is_refused_next_to_its_field(world):
     client = client_for(world.ours.owner)
     period = world.session_tariff.periods.get(count=12)
     before = everything_snapshot(world)
@@ -288,7 +288,9 @@ def test_a_start_past_the_calendars_end_is_refused_next_to_its_field(world):
     )
 
     assert response.status_code == 400
-    assert "позже 31.12.9999" in " ".join(response.context["form"].errors["starts_on"])
+    # R18: the service's business range ends on 31.12.2099 (the calendar's end is no rule)
+    errors = " ".join(response.context["form"].errors["starts_on"])
+    assert "рабочего диапазона" in errors and "31.12.2099" in errors
     assert everything_snapshot(world) == before
 
 

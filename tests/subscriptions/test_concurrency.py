@@ -1,48 +1,30 @@
-"""R12: two operators at once cannot break R4–R11 (PostgreSQL, real row locks)."""
+"""R12: two operators at once cannot break R4–R11 (PostgreSQL, real row locks).
+
+Every test ends with `check_invariants` over the whole database. The races of
+reference data against posting, and of deletion against posting, are in
+test_reference_data.py and test_lost_rows.py.
+"""
 
 import datetime
-import threading
 import uuid
+from io import StringIO
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection
+from django.core.management import call_command
 
 from subscriptions import services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.periods import add_months
 from tests import factories
 from tests.conftest import requires_postgres
+from tests.races import run_together
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
-def run_together(*actions):
-    """Run each action in its own thread (own connection), released at the same moment."""
-    barrier = threading.Barrier(len(actions))
-    outcomes = [None] * len(actions)
-
-    def runner(index, action):
-        try:
-            barrier.wait(10)
-            action()
-            outcomes[index] = "done"
-        except ValidationError as exc:
-            errors = (
-                exc.error_list if hasattr(exc, "error_list") else sum(exc.error_dict.values(), [])
-            )
-            outcomes[index] = errors[0].code
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
-            outcomes[index] = f"error: {exc!r}"
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, a)) for i, a in enumerate(actions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
+def no_invariant_is_broken():
+    """The whole database, not just the rows the test looked at (check_invariants)."""
+    call_command("check_invariants", stdout=StringIO())
 
 
 @pytest.mark.parametrize("round_", range(6))
@@ -86,6 +68,7 @@ def test_posting_to_the_end_while_the_base_is_shortened(
     assert (draft.status == Status.POSTED) != (base.period.count == 6), outcomes
     for ext in ExtensionSubscription.objects.filter(subscription=base, status=Status.POSTED):
         assert base.starts_on <= ext.starts_on and ext.ends_on <= base.ends_on
+    no_invariant_is_broken()
 
 
 def test_two_overlapping_bases_posted_at_once_only_one_lands(
@@ -108,6 +91,7 @@ def test_two_overlapping_bases_posted_at_once_only_one_lands(
     )
     assert sorted(outcomes) == ["base_overlaps", "done"], outcomes
     assert Subscription.objects.filter(subscriber=subscriber, status=Status.POSTED).count() == 1
+    no_invariant_is_broken()
 
 
 def test_the_same_form_submitted_twice_at_once_makes_one_document(
@@ -138,3 +122,4 @@ def test_the_same_form_submitted_twice_at_once_makes_one_document(
     outcomes = run_together(submit, submit)
     assert outcomes == ["done", "done"], outcomes
     assert ExtensionSubscription.objects.filter(subscription=base).count() == 1
+    no_invariant_is_broken()

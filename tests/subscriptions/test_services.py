@@ -11,26 +11,17 @@ from django.db import connection, transaction
 
 from subscriptions import services
 from subscriptions.models import ExtensionSubscription, Status, Subscription, TariffPeriod
-from subscriptions.periods import add_months
 from tests import factories
 from tests.conftest import requires_postgres
 
 DAY = datetime.timedelta(days=1)
 
 
-@pytest.fixture
-def base(subscriber, base_tariff, today):
-    return factories.SubscriptionFactory(
-        subscriber=subscriber,
-        tariff=base_tariff,
-        period=base_tariff.periods.get(count=12),
-        starts_on=add_months(today.replace(day=1), -1),
-    )
-
-
-def new_extension(base, tariff, *, months=1, starts_on=None, quantity=2):
+def new_extension(
+    base_twelve_months_from_the_first, tariff, *, months=1, starts_on=None, quantity=2
+):
     return ExtensionSubscription(
-        subscription=base,
+        subscription=base_twelve_months_from_the_first,
         tariff=tariff,
         period=tariff.periods.get(count=months),
         starts_on=starts_on or factories.today(),
@@ -38,9 +29,13 @@ def new_extension(base, tariff, *, months=1, starts_on=None, quantity=2):
     )
 
 
-def test_posting_keeps_the_price_as_it_was(base, session_tariff, operator):
+def test_posting_keeps_the_price_as_it_was(
+    base_twelve_months_from_the_first, session_tariff, operator
+):
     ext = services.extension_save(
-        extension=new_extension(base, session_tariff, quantity=3), user=operator, post=True
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff, quantity=3),
+        user=operator,
+        post=True,
     )
     assert ext.status == Status.POSTED and ext.posted_by == operator and ext.posted_at
     assert ext.unit_price == Decimal("3000") and ext.amount == Decimal("9000")
@@ -49,11 +44,15 @@ def test_posting_keeps_the_price_as_it_was(base, session_tariff, operator):
     assert ext.amount == Decimal("9000")
 
 
-def test_refused_posting_saves_nothing(base, session_tariff, operator, today):
+def test_refused_posting_saves_nothing(
+    base_twelve_months_from_the_first, session_tariff, operator, today
+):
     before = ExtensionSubscription.objects.count()
     with pytest.raises(ValidationError) as exc:
         services.extension_save(
-            extension=new_extension(base, session_tariff, starts_on=today - DAY),
+            extension=new_extension(
+                base_twelve_months_from_the_first, session_tariff, starts_on=today - DAY
+            ),
             user=operator,
             post=True,
         )
@@ -61,8 +60,10 @@ def test_refused_posting_saves_nothing(base, session_tariff, operator, today):
     assert ExtensionSubscription.objects.count() == before
 
 
-def test_draft_then_post_then_unpost(base, session_tariff, operator):
-    draft = services.extension_save(extension=new_extension(base, session_tariff), user=operator)
+def test_draft_then_post_then_unpost(base_twelve_months_from_the_first, session_tariff, operator):
+    draft = services.extension_save(
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff), user=operator
+    )
     assert draft.status == Status.DRAFT and draft.amount is None
     posted = services.extension_post(extension=draft, user=operator)
     assert posted.status == Status.POSTED and posted.amount == Decimal("6000")
@@ -74,9 +75,13 @@ def test_draft_then_post_then_unpost(base, session_tariff, operator):
     )
 
 
-def test_posted_extension_is_not_edited_or_deleted_in_place(base, session_tariff, operator):
+def test_posted_extension_is_not_edited_or_deleted_in_place(
+    base_twelve_months_from_the_first, session_tariff, operator
+):
     ext = services.extension_save(
-        extension=new_extension(base, session_tariff), user=operator, post=True
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff),
+        user=operator,
+        post=True,
     )
     ext.quantity = 5
     with pytest.raises(ValidationError) as exc:
@@ -87,56 +92,81 @@ def test_posted_extension_is_not_edited_or_deleted_in_place(base, session_tariff
     assert ExtensionSubscription.objects.get(pk=ext.pk).quantity == 2
 
 
-def test_draft_extension_is_deleted(base, session_tariff, operator):
-    ext = services.extension_save(extension=new_extension(base, session_tariff), user=operator)
+def test_draft_extension_is_deleted(base_twelve_months_from_the_first, session_tariff, operator):
+    ext = services.extension_save(
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff), user=operator
+    )
     services.extension_delete(extension=ext, user=operator)
     assert not ExtensionSubscription.objects.filter(pk=ext.pk).exists()
 
 
-def test_the_same_request_token_twice_makes_one_document(base, session_tariff, operator):
+def test_the_same_request_token_twice_makes_one_document(
+    base_twelve_months_from_the_first, session_tariff, operator
+):
     token = uuid.uuid4()
     first = services.extension_save(
-        extension=new_extension(base, session_tariff), user=operator, post=True, request_token=token
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff),
+        user=operator,
+        post=True,
+        request_token=token,
     )
     second = services.extension_save(
-        extension=new_extension(base, session_tariff), user=operator, post=True, request_token=token
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff),
+        user=operator,
+        post=True,
+        request_token=token,
     )
     assert first.pk == second.pk
-    assert ExtensionSubscription.objects.filter(subscription=base).count() == 1
+    assert (
+        ExtensionSubscription.objects.filter(subscription=base_twelve_months_from_the_first).count()
+        == 1
+    )
 
 
 def test_shortening_a_posted_base_names_the_extensions_in_the_way(
-    base, base_tariff, session_tariff, operator
+    base_twelve_months_from_the_first, base_tariff, session_tariff, operator
 ):
     ext = services.extension_save(
-        extension=new_extension(base, session_tariff, months=6), user=operator, post=True
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff, months=6),
+        user=operator,
+        post=True,
     )
-    change = Subscription.objects.get(pk=base.pk)
+    change = Subscription.objects.get(pk=base_twelve_months_from_the_first.pk)
     change.period = base_tariff.periods.get(count=1)
     with pytest.raises(ValidationError) as exc:
         services.subscription_save(subscription=change, user=operator)
     assert ext.number in str(exc.value)
-    assert Subscription.objects.get(pk=base.pk).period.count == 12
+    assert Subscription.objects.get(pk=base_twelve_months_from_the_first.pk).period.count == 12
     with pytest.raises(ValidationError):
-        services.subscription_unpost(subscription=base, user=operator)
-    assert Subscription.objects.get(pk=base.pk).status == Status.POSTED
+        services.subscription_unpost(subscription=base_twelve_months_from_the_first, user=operator)
+    assert Subscription.objects.get(pk=base_twelve_months_from_the_first.pk).status == Status.POSTED
 
 
-def test_base_with_draft_extensions_is_unposted_and_reposted(base, session_tariff, operator):
-    services.extension_save(extension=new_extension(base, session_tariff), user=operator)
-    unposted = services.subscription_unpost(subscription=base, user=operator)
+def test_base_with_draft_extensions_is_unposted_and_reposted(
+    base_twelve_months_from_the_first, session_tariff, operator
+):
+    services.extension_save(
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff), user=operator
+    )
+    unposted = services.subscription_unpost(
+        subscription=base_twelve_months_from_the_first, user=operator
+    )
     assert unposted.status == Status.DRAFT
-    reposted = services.subscription_post(subscription=base, user=operator)
+    reposted = services.subscription_post(
+        subscription=base_twelve_months_from_the_first, user=operator
+    )
     assert reposted.status == Status.POSTED and reposted.posted_by == operator
 
 
-def test_overlapping_base_is_refused_when_posted(base, subscriber, base_tariff, operator):
+def test_overlapping_base_is_refused_when_posted(
+    base_twelve_months_from_the_first, subscriber, base_tariff, operator
+):
     draft = services.subscription_save(
         subscription=Subscription(
             subscriber=subscriber,
             tariff=base_tariff,
             period=base_tariff.periods.get(count=1),
-            starts_on=base.ends_on,
+            starts_on=base_twelve_months_from_the_first.ends_on,
         ),
         user=operator,
     )
@@ -147,16 +177,16 @@ def test_overlapping_base_is_refused_when_posted(base, subscriber, base_tariff, 
 
 
 def test_draft_base_is_deleted_but_posted_one_is_not(
-    base, subscriber, base_tariff, operator, today
+    base_twelve_months_from_the_first, subscriber, base_tariff, operator, today
 ):
     with pytest.raises(ValidationError):
-        services.subscription_delete(subscription=base, user=operator)
+        services.subscription_delete(subscription=base_twelve_months_from_the_first, user=operator)
     draft = services.subscription_save(
         subscription=Subscription(
             subscriber=subscriber,
             tariff=base_tariff,
             period=base_tariff.periods.get(count=1),
-            starts_on=base.ends_on + DAY,
+            starts_on=base_twelve_months_from_the_first.ends_on + DAY,
         ),
         user=operator,
     )
@@ -164,8 +194,12 @@ def test_draft_base_is_deleted_but_posted_one_is_not(
     assert not Subscription.objects.filter(pk=draft.pk).exists()
 
 
-def test_every_change_is_recorded_with_who_and_why(base, session_tariff, operator, owner):
-    ext = services.extension_save(extension=new_extension(base, session_tariff), user=operator)
+def test_every_change_is_recorded_with_who_and_why(
+    base_twelve_months_from_the_first, session_tariff, operator, owner
+):
+    ext = services.extension_save(
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff), user=operator
+    )
     services.extension_post(extension=ext, user=owner)
     services.extension_unpost(extension=ext, user=operator)
     history = list(ext.history.order_by("history_date", "history_id"))
@@ -181,16 +215,22 @@ def test_every_change_is_recorded_with_who_and_why(base, session_tariff, operato
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_posting_under_someone_elses_lock_waits_briefly_then_asks_to_retry(
-    base, session_tariff, operator, settings
+    base_twelve_months_from_the_first, session_tariff, operator, settings
 ):
     settings.POSTING_LOCK_TIMEOUT_MS = 300
-    draft = services.extension_save(extension=new_extension(base, session_tariff), user=operator)
+    draft = services.extension_save(
+        extension=new_extension(base_twelve_months_from_the_first, session_tariff), user=operator
+    )
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_lock():
         try:
             with transaction.atomic():
-                list(Subscription.objects.select_for_update().filter(pk=base.pk))
+                list(
+                    Subscription.objects.select_for_update().filter(
+                        pk=base_twelve_months_from_the_first.pk
+                    )
+                )
                 locked.set()
                 release.wait(10)
         finally:

@@ -2,8 +2,9 @@
 
 Four threads, each with its own connection, post, un-post, shorten and extend
 at random for a fixed number of operations. Afterwards: every posted extension
-lies inside its posted base, no two posted bases of a tariff overlap, and the
-history's last record of every document matches the document.
+lies inside its posted base, no two posted bases of a tariff overlap, the
+history's last record of every document matches the document, and
+`check_invariants` finds nothing in the whole database.
 
 This is the broad check of invariants under mixed load. The narrow guard of
 the lock itself is test_concurrency.py (two operators released at the same
@@ -16,9 +17,11 @@ import random
 import threading
 import time
 from collections import Counter
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 
 from subscriptions import services
@@ -164,3 +167,5 @@ def test_random_races_keep_every_rule(subscriber, base_tariff, session_tariff, o
             document.ends_on,
             document.period_id,
         ), document
+    # and every invariant of the whole database, as after a restore
+    call_command("check_invariants", stdout=StringIO())
