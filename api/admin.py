@@ -8,13 +8,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from common.admin_russian import RussianNamesMixin
 from subscribers.admin import TamperedIdsMixin
 
 from .models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(TamperedIdsMixin, admin.ModelAdmin):
+class ApiTokenAdmin(RussianNamesMixin, TamperedIdsMixin, admin.ModelAdmin):
+    name_accusative = "ключ API"
+    plural_forms = ("ключ API", "ключа API", "ключей API")
     list_display = [
         "name",
         "organization",

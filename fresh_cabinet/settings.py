@@ -26,7 +26,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, its default site in Russian cases and plurals (common/admin_russian.py).
+    "common.admin_apps.ServiceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -37,10 +38,14 @@ INSTALLED_APPS = [
     "simple_history",
     # The admin's date hierarchy without its SELECT DISTINCT of years over the whole table.
     "django_admin_lightweight_date_hierarchy",
-    "axes",
+    # django-axes, named «Попытки входа» in the admin.
+    "common.admin_apps.LoginAttemptsConfig",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    # django-tasks' database backend (django_tasks_db), named «Фоновые задачи» in the admin.
+    "common.admin_apps.BackgroundTasksConfig",
     "ops",
     "subscribers",
     "subscriptions",
@@ -60,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A query string no admin list can filter by (NUL, a 20-digit year) is a 400.
+    "common.admin.AdminQueryGuardMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -164,7 +171,8 @@ AXES_LOCKOUT_CALLABLE = "cabinet.throttling.lockout_response"
 AXES_VERBOSE = False
 
 # --- Email ------------------------------------------------------------------
-# Reminders (`manage.py send_reminders`). The console backend prints mails to
+# Reminders (`manage.py send_reminders` enqueues them, the workers send them:
+# workers need these settings too). The console backend prints mails to
 # stdout; production sets EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend
 # and the SMTP server below.
 
@@ -177,6 +185,24 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fresh Cabinet <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background tasks (django-tasks) ----------------------------------------
+# Work longer than a request (reminder mails; later bulk renewal, large
+# downloads) is enqueued as a row in the database and run by
+# `manage.py db_worker` processes (README «Deploy»). The queue lives in the
+# same database as everything else: on SQLite one worker next to the web
+# server (`make run` starts it), on PostgreSQL any number of workers on any
+# number of machines, each task claimed by one of them (SELECT … FOR UPDATE
+# SKIP LOCKED). A task enqueued inside a transaction is seen by the workers
+# only once that transaction commits, and not at all if it rolls back.
+# The tests run tasks at once, in the enqueuing thread (test_settings.py).
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # --- API (Django REST framework, drf-spectacular) ---------------------------
 # Read-only, per-organization keys only (no session auth: no CSRF questions).

@@ -8,13 +8,20 @@ that reminder again on its next run, which is the one edit the admin allows.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from common.admin_russian import RussianNamesMixin
 from subscribers.admin import TamperedIdsMixin
 
 from .models import ReminderSent
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(TamperedIdsMixin, admin.ModelAdmin):
+class ReminderSentAdmin(RussianNamesMixin, TamperedIdsMixin, admin.ModelAdmin):
+    name_accusative = "отправленное напоминание"
+    plural_forms = (
+        "отправленное напоминание",
+        "отправленных напоминания",
+        "отправленных напоминаний",
+    )
     list_display = [
         "sent_at",
         "subscription",
