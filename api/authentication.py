@@ -52,7 +52,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         try:
             key = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed(_("Недействительный ключ API.")) from None
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "Недействительный ключ API: в ключе только латинские буквы, цифры, «_» "
+                    "и «-» — скопируйте его целиком."
+                )
+            ) from None
         token = (
             ApiToken.objects.active()
             .select_related("organization")
@@ -60,7 +65,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         if token is None:
-            raise exceptions.AuthenticationFailed(_("Недействительный или отозванный ключ API."))
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "Ключ API неверен или отозван: проверьте ключ или создайте новый в кабинете, "
+                    "«Ключи API»."
+                )
+            )
         self._touch(token)
         return ApiClient(token), token
 

@@ -11,19 +11,23 @@ from django.utils.translation import gettext_lazy as _
 
 from subscriptions import clock
 from subscriptions.models import Status, Tariff
+from subscriptions.validators import validate_business_date
+
+from .widgets import DATE_INPUT_FORMATS, DateControl
 
 MAX_ENDS_WITHIN_DAYS = 3650
-
-DATE_INPUT_FORMATS = ["%d.%m.%Y", "%Y-%m-%d"]
 
 
 class SubscriptionFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Абонент"),
+        label=_("Поиск"),
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Наименование, БИН/ИИН или код")}
+            attrs={
+                "type": "search",
+                "placeholder": _("Номер подписки, наименование, БИН/ИИН или код"),
+            }
         ),
         error_messages={"max_length": _("Не длиннее %(limit_value)d символов.")},
     )
@@ -54,13 +58,9 @@ class SubscriptionFilterForm(forms.Form):
         label=_("Действует на дату"),
         required=False,
         input_formats=DATE_INPUT_FORMATS,
-        # A text field, not type="date": the browser would show its own
-        # locale's format and drop a malformed value instead of showing it.
-        widget=forms.DateInput(
-            format="%d.%m.%Y",
-            attrs={"placeholder": _("ДД.ММ.ГГГГ"), "inputmode": "numeric", "autocomplete": "off"},
-        ),
+        widget=DateControl,
         help_text=_("Проведенные подписки, действующие в этот день."),
+        validators=[validate_business_date],  # R18
         error_messages={"invalid": _("Введите дату в формате ДД.ММ.ГГГГ.")},
     )
     ends_within = forms.IntegerField(
@@ -85,7 +85,7 @@ class SubscriptionFilterForm(forms.Form):
             "tariff": data["tariff"],
             "status": data["status"],
             "active_on": data["active_on"],
-            "subscriber_text": data["q"],
+            "search": data["q"],
         }
         if data["ends_within"] is not None:
             today = clock.today()

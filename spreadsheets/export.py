@@ -16,12 +16,15 @@ download of 100,000 rows holds a few thousand of them in memory at a time:
 
 Text that a spreadsheet would take for a formula (starting with =, +, -, @)
 stays text: a forced string cell in XLSX, a leading apostrophe in CSV (the
-OWASP advice against CSV injection).
+OWASP advice against CSV injection). Text that Excel would take for a number
+or a date — a 12-digit code, «01.2026» — stays text too: a string cell in
+XLSX, the formula ="…" in CSV (see `csv_text`).
 """
 
 import csv
 import datetime
 import io
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -64,6 +67,14 @@ STREAM_BLOCK_SIZE = 64 * 1024
 SPOOL_MAX_BYTES = 4 * 1024 * 1024  # a bigger workbook waits on disk, not in memory
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# Text Excel would convert when it opens a CSV: a number (a 12-digit code or BIN/IIN
+# becomes 7,70E+11 and loses its leading zeros), a date or a time («01.2026» becomes
+# 1 January, «1-2» the 1st of February), a percentage. It starts with a digit and
+# holds nothing but digits, spaces and . , : / - + % e E.
+_EXCEL_WOULD_CONVERT = re.compile(r"[0-9][0-9 .,:/%+eE-]*")
+# Excel refuses a text constant longer than this inside a formula.
+_EXCEL_FORMULA_TEXT_LIMIT = 255
 
 
 @dataclass(frozen=True)
@@ -199,9 +210,9 @@ def csv_text(kind: str, value) -> str:
     if value is None or value == "":
         return ""
     if kind == DATE:
-        return value.strftime("%d.%m.%Y")
+        return value.strftime("%d.%m.%Y")  # Russian Excel reads it as the date it is
     if kind == MONTH:
-        return value.strftime("%m.%Y")
+        return _csv_kept_text(value.strftime("%m.%Y"))
     if kind == MONEY:
         amount = Decimal(value)
         if amount == amount.to_integral_value():
@@ -209,9 +220,29 @@ def csv_text(kind: str, value) -> str:
         return f"{amount:.2f}".replace(".", ",")
     if kind == INTEGER:
         return str(int(value))
-    text = str(value)
+    return _csv_kept_text(str(value))
+
+
+def _csv_kept_text(text: str) -> str:
+    """`text` written so that Excel, opening the CSV, shows it as this very text.
+
+    - Text that starts like a formula (= + - @, tab, CR) gets a leading
+      apostrophe, the OWASP advice against formula injection: Excel shows the
+      apostrophe in a CSV, and the cell stays inert text.
+    - Text that Excel would turn into a number or a date is written as the
+      formula ="…", whose value is that text: Excel in any language shows it as
+      text (there is no function name to translate), with its leading zeros.
+      Neither an apostrophe (it would stay visible) nor a leading tab (it would
+      stay in the cell, and in anything copied from it) does that. Only text
+      made of digits, spaces and . , : / - + % e E takes this form: it holds no
+      quote to end the string, so the formula can never be anything but that
+      one constant — no user content becomes a formula.
+    - Anything else is written as it is.
+    """
     if text.startswith(_FORMULA_PREFIXES):
         return f"'{text}"
+    if len(text) <= _EXCEL_FORMULA_TEXT_LIMIT and _EXCEL_WOULD_CONVERT.fullmatch(text):
+        return f'="{text}"'
     return text
 
 

@@ -9,6 +9,7 @@ or for any number of them.
 
 import datetime
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -71,6 +72,53 @@ def annotate_limits(subscribers, day: datetime.date):
             extensions.filter(tariff__resource=Tariff.Resource.INFOBASES), group, "quantity"
         ),
     )
+
+
+@dataclass(frozen=True)
+class ListedLimits:
+    """A list of subscribers with `limit_sessions`, `limit_infobases` and `active_tariff_name`.
+
+    `page_keys`, when the limits come from the kept rows: the subscribers' keys
+    in the order of a limit, read from the kept rows' own index (call it with
+    the sort) — the page chooses its rows there, then reads them.
+    """
+
+    rows: object
+    kept: bool
+
+    def page_keys(self, organization, sort: str, *, among=None):
+        """The kept rows' subscriber keys ordered by `sort` («sessions», «-infobases»…)."""
+        from .kept_limits import SubscriberLimits
+
+        key, sign = sort.removeprefix("-"), "-" if sort.startswith("-") else ""
+        kept = SubscriberLimits.objects.filter(organization=organization)
+        if among is not None:
+            kept = kept.filter(subscriber__in=among.values("pk"))
+        return kept.order_by(f"{sign}{key}", f"{sign}subscriber").values("subscriber")
+
+
+def list_limits(subscribers, organization, day: datetime.date, *, sorted_by_limit: bool):
+    """`ListedLimits` of a list of the organization's subscribers on `day`.
+
+    `sorted_by_limit`: the list is ordered by a limit. Then, when the kept rows
+    of the organization are current (`kept_limits.kept_limits_current`, one
+    query), the three columns are read from them, so that the database walks
+    the index `(organization, sessions, subscriber)` for one page instead of
+    computing the limits of every subscriber of the partner first; otherwise —
+    the nightly job has not run yet today, a recompute is pending — they are
+    computed from the documents. Not sorted by a limit, a page computes them
+    for its own rows only and the kept rows are not asked.
+    """
+    from .kept_limits import kept_limits_current
+
+    if sorted_by_limit and kept_limits_current(organization, day):
+        rows = subscribers.filter(kept_limits__organization=organization).annotate(
+            limit_sessions=F("kept_limits__sessions"),
+            limit_infobases=F("kept_limits__infobases"),
+            active_tariff_name=F("kept_limits__tariff__name"),
+        )
+        return ListedLimits(rows, kept=True)
+    return ListedLimits(annotate_active_tariff(annotate_limits(subscribers, day), day), kept=False)
 
 
 def annotate_active_tariff(subscribers, day: datetime.date):
@@ -319,6 +367,38 @@ def _combine(parts):
     return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
+# --- Document numbers typed into a search -------------------------------------------
+
+# A document's number is a Cyrillic «Т» (a base subscription) or «Р» (an extension)
+# and 8 digits. On a Latin keyboard the same keys give T and P, and nothing tells
+# the two apart on screen: a word of either letter, in either case, followed by
+# digits is taken for a document number.
+_NUMBER_LOOKALIKE = re.compile(r"(?<!\w)([TtТтPpРр])([0-9]{1,8})(?!\w)")
+_NUMBER_LETTER = {"t": "Т", "т": "Т", "p": "Р", "р": "Р"}
+_NUMBER_LENGTH = 9
+
+
+def normalize_document_numbers(text: str) -> str:
+    """`text` with every word that looks like a document number spelled as numbers are stored.
+
+    «T00000012», «t00000012» and «т00000012» become «Т00000012»; «P15» becomes
+    «Р15» (the start of a number); other words stay as typed. The one place
+    where a typed number meets the stored one: the cabinet's list of
+    subscriptions and the admin's searches use it.
+    """
+    return _NUMBER_LOOKALIKE.sub(lambda m: _NUMBER_LETTER[m[1].lower()] + m[2], text)
+
+
+def document_number_q(text: str) -> Q | None:
+    """Documents whose number is `text` (or starts with it), when `text` is a number; else None."""
+    text = normalize_document_numbers(text.strip())
+    if not _NUMBER_LOOKALIKE.fullmatch(text):
+        return None
+    if len(text) == _NUMBER_LENGTH:
+        return Q(number=text)
+    return Q(number__startswith=text)
+
+
 def organization_documents(
     organization,
     *,
@@ -327,7 +407,7 @@ def organization_documents(
     status: str = "",
     active_on: datetime.date | None = None,
     ends_between: tuple[datetime.date, datetime.date] | None = None,
-    subscriber_text: str = "",
+    search: str = "",
 ) -> OrganizationDocuments:
     """The organization's base and extension subscriptions as one list of dicts.
 
@@ -336,10 +416,13 @@ def organization_documents(
     prefixes differ). Paginate it: a count and a page are two queries whatever
     the number of rows (see OrganizationDocuments). Turn rows into DocumentRow
     with `document_rows()`. `active_on` means posted and in force that day, as
-    in the limits. Both tables store the organization, so no part joins the
-    subscriber or the base to find it.
+    in the limits. `search` finds a document by its number (typed with a Latin
+    T or P too) or by its subscriber's name, code or BIN/IIN. Both tables store
+    the organization, so no part joins the subscriber or the base to find it.
     """
     from subscribers.selectors import subscriber_search_q
+
+    by_number = document_number_q(search) if search else None
 
     def narrowed(queryset, subscriber_prefix):
         queryset = queryset.filter(organization=organization)
@@ -351,13 +434,15 @@ def organization_documents(
             queryset = queryset.active_on(active_on)
         if ends_between is not None:
             queryset = queryset.filter(ends_on__range=ends_between)
-        if subscriber_text:
+        if search:
+            condition = subscriber_search_q(search, prefix=subscriber_prefix)
+            if by_number is not None:
+                condition |= by_number
             # The subscriber's organization too: it lets the planner start from
             # the organization's subscribers (subscriber_org_name_idx) whatever
             # it guesses of the name's LIKE.
             queryset = queryset.filter(
-                subscriber_search_q(subscriber_text, prefix=subscriber_prefix),
-                **{f"{subscriber_prefix}organization": organization},
+                condition, **{f"{subscriber_prefix}organization": organization}
             )
         return queryset.order_by()
 
