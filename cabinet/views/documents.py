@@ -280,54 +280,76 @@ def _extension_gone(extension):
     return redirect(f"{url}#extensions")
 
 
+def _card_url(document) -> str:
+    return _base_url(document) if isinstance(document, Subscription) else _extension_url(document)
+
+
+def _parent_page(document):
+    """Where a document's card leaves for when the document is gone, or after it
+    was deleted: a base's subscriber's «Подписка», an extension's base card."""
+    if isinstance(document, Subscription):
+        return _base_gone(document)
+    return _extension_gone(document)
+
+
+def _card_button(request, document, action, done_message):
+    """A POST-only button of a document's card («Провести», «Отменить проведение»):
+    back to the card, or to its parent page when another user deleted the document."""
+    if (response := post_only(request)) is not None:
+        return response
+    if not _card_action(request, document, action, done_message):
+        return _parent_page(document)
+    return redirect(_card_url(document))
+
+
+def _delete_button(request, document, action, done_message):
+    """«Удалить»: a draft asks for confirmation first; a refusal stays on the card."""
+    if (response := post_only(request)) is not None:
+        return response
+    if request.POST.get("confirm") != "yes" and document.is_draft:
+        return _render_confirm_delete(request, document, _card_url(document))
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, _refusal_text(error))
+        if _vanished(error):
+            return _parent_page(document)
+        return redirect(_card_url(document))
+    messages.success(request, done_message % {"number": document.number})
+    return _parent_page(document)
+
+
 @cabinet_view
 def subscription_post(request, pk):
     base = base_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if not _card_action(
+    return _card_button(
         request,
         base,
         lambda: services.subscription_post(subscription=base, user=request.user),
         _("Подписка на тариф № %(number)s проведена."),
-    ):
-        return _base_gone(base)
-    return redirect("subscription_detail", pk=base.pk)
+    )
 
 
 @cabinet_view
 def subscription_unpost(request, pk):
     base = base_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if not _card_action(
+    return _card_button(
         request,
         base,
         lambda: services.subscription_unpost(subscription=base, user=request.user),
         _("Проведение подписки на тариф № %(number)s отменено."),
-    ):
-        return _base_gone(base)
-    return redirect("subscription_detail", pk=base.pk)
+    )
 
 
 @cabinet_view
 def subscription_delete(request, pk):
     base = base_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if request.POST.get("confirm") != "yes" and base.is_draft:
-        return _render_confirm_delete(request, base, _base_url(base))
-    try:
-        services.subscription_delete(subscription=base, user=request.user)
-    except ValidationError as error:
-        messages.error(request, _refusal_text(error))
-        if _vanished(error):
-            return _base_gone(base)
-        return redirect("subscription_detail", pk=base.pk)
-    messages.success(
-        request, _("Черновик подписки на тариф № %(number)s удален.") % {"number": base.number}
+    return _delete_button(
+        request,
+        base,
+        lambda: services.subscription_delete(subscription=base, user=request.user),
+        _("Черновик подписки на тариф № %(number)s удален."),
     )
-    return redirect("subscriber_subscriptions", pk=base.subscriber_id)
 
 
 def _render_confirm_delete(request, document, cancel_url):
@@ -475,51 +497,31 @@ def extension_edit(request, pk):
 @cabinet_view
 def extension_post(request, pk):
     extension = extension_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if not _card_action(
+    return _card_button(
         request,
         extension,
         lambda: services.extension_post(extension=extension, user=request.user),
         _("Подписка на расширение тарифа № %(number)s проведена."),
-    ):
-        return _extension_gone(extension)
-    return redirect("extension_detail", pk=extension.pk)
+    )
 
 
 @cabinet_view
 def extension_unpost(request, pk):
     extension = extension_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if not _card_action(
+    return _card_button(
         request,
         extension,
         lambda: services.extension_unpost(extension=extension, user=request.user),
         _("Проведение подписки на расширение тарифа № %(number)s отменено."),
-    ):
-        return _extension_gone(extension)
-    return redirect("extension_detail", pk=extension.pk)
+    )
 
 
 @cabinet_view
 def extension_delete(request, pk):
     extension = extension_in_scope(request, pk)
-    if (response := post_only(request)) is not None:
-        return response
-    if request.POST.get("confirm") != "yes" and extension.is_draft:
-        return _render_confirm_delete(request, extension, _extension_url(extension))
-    try:
-        services.extension_delete(extension=extension, user=request.user)
-    except ValidationError as error:
-        messages.error(request, _refusal_text(error))
-        if _vanished(error):
-            return _extension_gone(extension)
-        return redirect("extension_detail", pk=extension.pk)
-    messages.success(
+    return _delete_button(
         request,
-        _("Черновик подписки на расширение тарифа № %(number)s удален.")
-        % {"number": extension.number},
+        extension,
+        lambda: services.extension_delete(extension=extension, user=request.user),
+        _("Черновик подписки на расширение тарифа № %(number)s удален."),
     )
-    url = reverse("subscription_detail", args=[extension.subscription_id])
-    return redirect(f"{url}#extensions")
