@@ -180,7 +180,9 @@ def _dates_disagree_with_period() -> Iterator[Violation]:
 
 
 def _extension_outside_base() -> Iterator[Violation]:
-    outside = ExtensionSubscription.objects.filter(
+    # Posted ones only: R10 keeps a base from being shortened or moved past its
+    # posted extensions; a draft may fall outside and is checked again at posting.
+    outside = ExtensionSubscription.objects.filter(status=Status.POSTED).filter(
         Q(starts_on__lt=F("subscription__starts_on")) | Q(ends_on__gt=F("subscription__ends_on"))
     )
     for row in _rows(
@@ -220,8 +222,10 @@ def _posted_extension_on_draft_base() -> Iterator[Violation]:
 
 
 def _quantity_above_max() -> Iterator[Violation]:
+    # A maximum may be lowered below drafts' quantities (they are checked again at
+    # posting), never below a posted one (Tariff.clean); below 1 is never allowed.
     above = ExtensionSubscription.objects.filter(
-        Q(quantity__lt=1) | Q(quantity__gt=F("tariff__max_quantity"))
+        Q(quantity__lt=1) | Q(status=Status.POSTED, quantity__gt=F("tariff__max_quantity"))
     )
     for row in _rows(above, "number", "organization_id", "quantity", "tariff__max_quantity"):
         yield Violation(

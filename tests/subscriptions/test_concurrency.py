@@ -10,7 +10,7 @@ import uuid
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from subscriptions import services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
@@ -24,7 +24,11 @@ pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 def no_invariant_is_broken():
     """The whole database, not just the rows the test looked at (check_invariants)."""
-    call_command("check_invariants", stdout=StringIO())
+    report = StringIO()
+    try:
+        call_command("check_invariants", stdout=report)
+    except CommandError as broken:
+        raise AssertionError(report.getvalue()) from broken
 
 
 @pytest.mark.parametrize("round_", range(6))

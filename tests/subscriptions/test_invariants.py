@@ -143,6 +143,27 @@ def test_an_extension_outside_its_base_is_found(
     assert found("extension_outside_base") == {extension.number}
 
 
+def test_drafts_outside_a_shortened_base_or_above_a_lowered_maximum_are_fine(
+    base_twelve_months_from_the_first, session_tariff, operator, today
+):
+    """R10 and R8 protect posted extensions; a draft is checked again when posted."""
+    base = base_twelve_months_from_the_first
+    draft = services.extension_save(
+        extension=ExtensionSubscription(
+            subscription=base,
+            tariff=session_tariff,
+            period=session_tariff.periods.get(count=1),
+            starts_on=today,
+            quantity=2,
+        ),
+        user=operator,
+    )
+    Subscription.objects.filter(pk=base.pk).update(ends_on=draft.starts_on)
+    session_tariff.__class__.objects.filter(pk=session_tariff.pk).update(max_quantity=1)
+    assert found("extension_outside_base") == set()
+    assert found("quantity_above_max") == set()
+
+
 def test_a_posted_extension_on_a_draft_base_is_found(extension, base_twelve_months_from_the_first):
     Subscription.objects.filter(pk=base_twelve_months_from_the_first.pk).update(status=Status.DRAFT)
     assert found("posted_extension_on_draft_base") == {extension.number}
