@@ -1,12 +1,19 @@
 """Benchmark data in bulk: partners, subscribers, base and extension subscriptions.
 
-    python -m benchmarks.generate --scale small|large [--reset] [--password PW] [--seed N]
+    python -m benchmarks.generate --scale small|large|sizes [--reset] [--password PW] [--seed N]
 
 Scale `small` makes 1,000 subscribers in 5 partners; `large` 100,000 subscribers in
 200 partners, about 150,000 base subscriptions and 250,000 extensions. The first
 partner, «Бенчмарк-партнер 000», is deliberately large (500 / 5,000 subscribers):
 its operator `bench_operator` is the user the benchmarks browse as; `bench_admin`
 is a superuser for the admin pages.
+
+Scale `sizes` puts three partners ten times apart in one database — 000 with
+50,000 subscribers (≈75,000 base subscriptions, ≈125,000 extensions), 001 with
+5,000 and 002 with 500, the same mix per subscriber, their rows interleaved in
+the tables — with an operator each (`bench_operator`, `bench_operator_001`,
+`bench_operator_002`), so that `benchmarks.run --scale sizes` measures every
+page for each partner side by side.
 
 Rows go in with `bulk_create` (no `full_clean()` per row, which would take hours
 at scale large), so every rule holds by construction:
@@ -40,9 +47,12 @@ from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from subscribers import sqlite as sqlite_statistics
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscribers.validators import bin_iin_control_digit
 from subscriptions import clock
+from subscriptions.kept_limits import SubscriberLimits
+from subscriptions.kept_limits import refresh as refresh_kept_limits
 from subscriptions.models import (
     ExtensionSubscription,
     NumberSequence,
@@ -58,13 +68,25 @@ from subscriptions.periods import MONTHS_PER_UNIT, Periodicity, add_months, peri
 class Scale:
     organizations: int
     subscribers: int
-    biggest: int  # subscribers of «Бенчмарк-партнер 000», the operator's organization
+    # Subscribers of the first partners («Бенчмарк-партнер 000», 001, …), each
+    # with its own operator; the other partners share the rest.
+    sized: tuple[int, ...]
+    # The partners' subscribers interleaved in the tables, as a live service's
+    # are (no partner's rows sit together on disk); else partner by partner.
+    mixed: bool = False
+
+    @property
+    def biggest(self) -> int:
+        return self.sized[0]
 
 
 SCALES = {
-    "tiny": Scale(organizations=2, subscribers=30, biggest=20),  # tests only
-    "small": Scale(organizations=5, subscribers=1_000, biggest=500),
-    "large": Scale(organizations=200, subscribers=100_000, biggest=5_000),
+    "tiny": Scale(organizations=2, subscribers=30, sized=(20,)),  # tests only
+    "tiny-sizes": Scale(organizations=3, subscribers=40, sized=(30, 8, 2), mixed=True),  # tests
+    "small": Scale(organizations=5, subscribers=1_000, sized=(500,)),
+    "large": Scale(organizations=200, subscribers=100_000, sized=(5_000,)),
+    # One database, three partners ten times apart: pages measured side by side.
+    "sizes": Scale(organizations=3, subscribers=55_500, sized=(50_000, 5_000, 500), mixed=True),
 }
 
 ORGANIZATION_PREFIX = "Бенчмарк-партнер "
@@ -183,18 +205,28 @@ def ensure_tariffs() -> Catalog:
     return Catalog(bases=bases, extensions=extensions)
 
 
-def ensure_users(organization, password: str):
-    """`bench_operator` (operator of the biggest partner) and `bench_admin` (superuser)."""
+def operator_username(index: int) -> str:
+    """The operator of «Бенчмарк-партнер <index>»: `bench_operator` for 000, else with the index."""
+    return OPERATOR_USERNAME if index == 0 else f"{OPERATOR_USERNAME}_{index:03d}"
+
+
+def ensure_users(organizations, password: str):
+    """An operator for each sized partner (`bench_operator` for the first, the biggest)
+    and `bench_admin` (superuser). Returns the first operator and the admin."""
     User = get_user_model()
-    operator, _ = User.objects.get_or_create(username=OPERATOR_USERNAME)
-    operator.set_password(password)
-    operator.is_staff = operator.is_superuser = False
-    operator.first_name, operator.last_name = "Оператор", "Бенчмарка"
-    operator.save()
-    Membership.objects.update_or_create(
-        user=operator,
-        defaults={"organization": organization, "role": Membership.Role.OPERATOR},
-    )
+    operators = []
+    for index, organization in enumerate(organizations):
+        operator, _ = User.objects.get_or_create(username=operator_username(index))
+        operator.set_password(password)
+        operator.is_staff = operator.is_superuser = False
+        operator.first_name, operator.last_name = "Оператор", "Бенчмарка"
+        operator.save()
+        Membership.objects.update_or_create(
+            user=operator,
+            defaults={"organization": organization, "role": Membership.Role.OPERATOR},
+        )
+        operators.append(operator)
+    operator = operators[0]
     admin, _ = User.objects.get_or_create(username=ADMIN_USERNAME)
     admin.set_password(password)
     admin.is_staff = admin.is_superuser = True
@@ -412,11 +444,13 @@ def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
 
 
 def organization_sizes(scale: Scale, rng: random.Random) -> list[int]:
-    rest, others = scale.subscribers - scale.biggest, scale.organizations - 1
+    rest, others = scale.subscribers - sum(scale.sized), scale.organizations - len(scale.sized)
+    if not others:
+        return list(scale.sized)
     weights = [rng.uniform(0.4, 1.6) for _ in range(others)]
     sizes = [int(rest * w / sum(weights)) for w in weights]
     sizes[0] += rest - sum(sizes)
-    return [scale.biggest, *sizes]
+    return [*scale.sized, *sizes]
 
 
 def subscriber_name(rng: random.Random) -> str:
@@ -478,7 +512,7 @@ def generate(
         ]
     )
     made.organizations = len(organizations)
-    operator, _ = ensure_users(organizations[0], password)
+    operator, _ = ensure_users(organizations[: len(scale.sized)], password)
     base_numbers = Numbers(Subscription.NUMBER_PREFIX, Subscription)
     extension_numbers = Numbers(ExtensionSubscription.NUMBER_PREFIX, ExtensionSubscription)
     taken_codes = set(
@@ -486,6 +520,8 @@ def generate(
     )
 
     owners = [org for org, size in zip(organizations, sizes, strict=True) for _ in range(size)]
+    if scale.mixed:
+        rng.shuffle(owners)
     code_counter = 0
     for first in range(0, len(owners), BATCH_SUBSCRIBERS):
         batch_owners = owners[first : first + BATCH_SUBSCRIBERS]
@@ -519,16 +555,26 @@ def generate(
             f"{made.extensions:>7} расширений — {time.perf_counter() - started:6.1f} с"
         )
 
+    # bulk_create sends no signals: today's kept limits of the new subscribers, in bulk.
+    started_kept = time.perf_counter()
+    refresh_kept_limits(today)
+    say(f"  лимиты на {today:%d.%m.%Y} — {time.perf_counter() - started_kept:6.1f} с")
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute("RESET synchronous_commit")
             # Fresh statistics and visibility map, as autovacuum would leave them
             # (VACUUM cannot run inside a transaction: not in tests).
-            tables = (ServiceOrganization, Subscriber, Subscription, ExtensionSubscription)
+            tables = (
+                ServiceOrganization,
+                Subscriber,
+                Subscription,
+                ExtensionSubscription,
+                SubscriberLimits,
+            )
             for model in tables if not connection.in_atomic_block else ():
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        else:
-            cursor.execute("ANALYZE")
+    # SQLite: a full ANALYZE, as after migrate and seed_demo (subscribers/sqlite.py).
+    sqlite_statistics.analyze(connection)
     made.seconds = time.perf_counter() - started
     return made
 
@@ -645,7 +691,9 @@ def report(scale_name: str, made: Made) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # «tiny» (30 subscribers) is for the tests and not advertised.
-    parser.add_argument("--scale", choices=sorted(SCALES), default="small", metavar="{small,large}")
+    parser.add_argument(
+        "--scale", choices=sorted(SCALES), default="small", metavar="{small,large,sizes}"
+    )
     parser.add_argument("--reset", action="store_true", help="delete benchmark data first")
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
     parser.add_argument("--seed", type=int, default=5)

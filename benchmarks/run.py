@@ -1,7 +1,15 @@
 """The in-process benchmark: pages, admin change lists, limits and posting.
 
     python -m benchmarks.run --scale small|large [--repeat N] [--json PATH] [--record]
-                             [--only pages,admin,limits,posting] [--posts N]
+                             [--only pages,admin,limits,posting,statistics] [--posts N]
+    python -m benchmarks.run --scale sizes [--rounds 5] [--per-round 6] [--record]
+                             [--only pages,statistics]
+
+Scale `sizes` measures every cabinet page for partners of 500, 5,000 and 50,000
+subscribers in one database, interleaved, and reports the ratios of that run
+(`benchmarks/sizes.py`), with a picture (`benchmarks/picture.py`: an SVG beside
+the JSON; `--record` writes `benchmarks/sizes.svg`, or `sizes-sqlite.svg`).
+`statistics` is the fresh-database case on SQLite (`sizes.bench_statistics`).
 
 Runs on the database in DATABASE_URL and generates the scale's data there first
 when it is not present (`benchmarks.generate`). Prints one table per part and
@@ -53,6 +61,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from benchmarks import generate as gen
+from benchmarks import picture, sizes
 from subscribers.models import ServiceOrganization, Subscriber
 from subscriptions import clock, services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
@@ -76,7 +85,9 @@ def output_dir(record: bool) -> Path:
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 WARMUPS = 3
 PAGE_BUDGET_S = 60.0  # per page: past it, fewer timed requests (the row's `n` says how many)
-PARTS = ("pages", "admin", "limits", "posting")
+PARTS = ("pages", "admin", "limits", "posting", "statistics")
+# Scale `sizes`: its pages interleaved over the partners, and the fresh-database case.
+SIZED_PARTS = ("pages", "statistics")
 # Exceptions that mean "this page is not built yet" rather than "it is broken".
 MISSING = (NoReverseMatch, ImportError, AttributeError, TemplateDoesNotExist)
 
@@ -105,11 +116,17 @@ def bench_settings():
 
 
 class Targets:
-    """The objects the pages open: the worst cases of the operator's organization."""
+    """The objects the pages open: the worst cases of the operator's organization.
 
-    def __init__(self, today: datetime.date):
+    `index` names the partner («Бенчмарк-партнер 000», 001, …) and its operator
+    (`generate.operator_username`); 0 is the biggest partner of every scale.
+    """
+
+    def __init__(self, today: datetime.date, index: int = 0):
         self.today = today
-        self.organization = ServiceOrganization.objects.get(name=f"{gen.ORGANIZATION_PREFIX}000")
+        self.organization = ServiceOrganization.objects.get(
+            name=f"{gen.ORGANIZATION_PREFIX}{index:03d}"
+        )
         in_org = Subscriber.objects.filter(organization=self.organization)
         # The subscriber with the most documents: its card and «Подписка» window are the longest.
         self.subscriber = (
@@ -120,7 +137,7 @@ class Targets:
             .order_by(F("bases").desc(), F("extensions").desc(), "pk")
             .first()
         )
-        bases = Subscription.objects.filter(subscriber__organization=self.organization)
+        bases = Subscription.objects.filter(organization=self.organization)
         # The base with the most extensions: the longest «Подписки на расширения» tab.
         self.base = bases.annotate(n=Count("extensions")).order_by("-n", "pk").first()
         # Bases that take a one-month extension from today: the form and posting.
@@ -134,7 +151,7 @@ class Targets:
         self.standard = next(t for t, _ in catalog.bases if t.name == "Стандарт")
         self.session_tariff, periods = catalog.extensions[0]
         self.session_period = periods[1]
-        self.operator = get_user_model().objects.get(username=gen.OPERATOR_USERNAME)
+        self.operator = get_user_model().objects.get(username=gen.operator_username(index))
         self.admin = get_user_model().objects.get(username=gen.ADMIN_USERNAME)
         self.subscriber_documents = self.subscriber.bases + self.subscriber.extensions
         self.base_extensions = self.base.n
@@ -150,6 +167,8 @@ class Targets:
                 "q": "ТОО", "page": 10}),
             ("Обслуживаемые абоненты: по сеансам ↓", "subscriber_list", [], {
                 "sort": "-sessions"}),
+            ("Обслуживаемые абоненты: поиск по коду", "subscriber_list", [], {
+                "q": self.subscriber.code}),
             ("Абонент (карточка)", "subscriber_detail", [self.subscriber.pk], {}),
             ("Подписка (окно абонента)", "subscriber_subscriptions", [self.subscriber.pk], {}),
             ("Подписка на тариф (карточка)", "subscription_detail", [self.base.pk], {}),
@@ -519,6 +538,12 @@ def render(result: dict) -> str:
             )
         )
         out.append("")
+    if "sizes" in result:
+        out.append(render_sizes(result["sizes"]))
+        out.append("")
+    if "statistics" in result:
+        out.append(render_statistics(result["statistics"]))
+        out.append("")
     if "admin" in result:
         out.append("Admin change lists: ours vs a stock ModelAdmin with the same list_display")
         rows = []
@@ -598,12 +623,69 @@ def render(result: dict) -> str:
     if result.get("targets"):
         missed = [t for t in result["targets"] if not t["met"]]
         out.append(
-            f"Targets of issue 5: {len(result['targets']) - len(missed)} met, {len(missed)} missed"
+            f"Targets (issues 5 and 13): {len(result['targets']) - len(missed)} met, "
+            f"{len(missed)} missed"
         )
         for t in missed:
             out.append(f"  missed: {t['target']} — {t['subject']}: {t['figure']}")
         out.append("")
     return "\n".join(out)
+
+
+def render_sizes(sized: dict) -> str:
+    labels = [f"{partner['subscribers']:,}" for partner in sized["partners"]]
+    smallest = labels[0]
+    headers = ["page", "queries " + " / ".join(labels)]
+    headers += [f"p50 {label}" for label in labels] + [f"p95 {labels[-1]}"]
+    headers += [f"{label} ÷ {smallest} (median [min–max])" for label in labels[1:]]
+    rows = []
+    for row in sized["pages"]:
+        if row.get("status") == "error":
+            rows.append([row["name"], row["detail"]] + [""] * (len(headers) - 2))
+            continue
+        figures = [row["partners"][label] for label in labels]
+        queries = " / ".join(str(f["queries"]) for f in figures)
+        if not all(f["queries_stable"] for f in figures):
+            queries += " (varies)"
+        cells = [row["name"], queries] + [f["p50_ms"] for f in figures] + [figures[-1]["p95_ms"]]
+        for label in labels[1:]:
+            ratio = row["ratios"][label]
+            cells.append(f"{ratio['median']:.2f}× [{ratio['min']:.2f}–{ratio['max']:.2f}]")
+        if row["status"] != "ok":
+            cells[0] += f" ({row['status']})"
+        if row.get("reference"):
+            cells[0] += " (reference)"
+        rows.append(cells)
+    title = (
+        f"Cabinet pages by partner size, interleaved ({sized['rounds']} rounds × "
+        f"{sized['per_round']} requests per partner, after {WARMUPS} warm-ups; ms)"
+    )
+    return title + "\n" + _table(headers, rows)
+
+
+def render_statistics(stats: dict) -> str:
+    if stats.get("status") != "ok":
+        return f"Fresh database (statistics): {stats.get('status')} — {stats.get('detail', '')}"
+    title = (
+        f"Fresh SQLite database, partner of {stats['partner_subscribers']:,} subscribers: "
+        f"p50 ms over {stats['repeat']} requests with no statistics, after the cabinet's "
+        f"PRAGMA optimize (first request {stats['first_request_with_optimize_ms']} ms, "
+        f"sqlite_stat1 rows {stats['statistics_rows']['dropped_to']} → "
+        f"{stats['statistics_rows']['after_first_request']}), after a full ANALYZE "
+        f"({stats['full_analyze_ms']} ms)"
+    )
+    rows = [
+        [
+            page["name"],
+            page["no_statistics_p50_ms"],
+            page["after_upkeep_p50_ms"],
+            page["after_analyze_p50_ms"],
+            f"{page['no_statistics_over_upkeep']}×",
+        ]
+        for page in stats["pages"]
+    ]
+    headers = ["page", "no statistics", "after optimize", "after ANALYZE", "none ÷ optimize"]
+    return title + "\n" + _table(headers, rows)
 
 
 def compare_with_small(result: dict, small: dict) -> None:
@@ -650,6 +732,24 @@ def check_targets(result: dict) -> list[dict]:
         check(
             "admin ≥ 5 × faster than stock", row["model"], f"{ratio}×", bool(ratio and ratio >= 5)
         )
+    sized = result.get("sizes", {})
+    for row in sized.get("pages", []):
+        if row.get("reference"):
+            continue  # «before the nightly job»: what the kept limits spare, not a target
+        if row.get("status") != "ok":
+            check("page works", row["name"], row.get("status"), False)
+            continue
+        figures = list(row["partners"].values())
+        worst_p95 = max(f["p95_ms"] for f in figures)
+        check("cabinet p95 < 100 ms", row["name"], f"{worst_p95} ms", worst_p95 < 100)
+        counts = [f["queries"] for f in figures]
+        check("queries equal at every size", row["name"], " / ".join(map(str, counts)),
+              len(set(counts)) == 1 and all(f["queries_stable"] for f in figures))  # fmt: skip
+        if row["ratios"]:
+            label, ratio = list(row["ratios"].items())[-1]
+            check(f"p50 at {label} ≤ 1.5 × p50 at {ratio['over']}", row["name"],
+                  f"{ratio['median']}× [{ratio['min']}–{ratio['max']}]",
+                  ratio["median"] <= 1.5)  # fmt: skip
     if "limits" in result:
         ratio = result["limits"]["selector_over_raw_p50"]
         check("limits ≤ 1.5 × raw SQL", "limits_for_subscribers", f"{ratio}×", ratio <= 1.5)
@@ -665,14 +765,27 @@ def main(argv=None) -> dict:
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per page")
     parser.add_argument("--limits-repeat", type=int, default=5, help="rounds of the limits query")
     parser.add_argument("--posts", type=int, default=200, help="posts per posting scenario")
-    parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma-separated")
+    parser.add_argument(
+        "--only",
+        help=f"parts to run, comma-separated: {','.join(PARTS)} (default: all but statistics; "
+        f"{','.join(SIZED_PARTS)} at scale sizes)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="scale sizes: rounds per page")
+    parser.add_argument(
+        "--per-round", type=int, default=6, help="scale sizes: requests per partner and round"
+    )
+    parser.add_argument(
+        "--statistics-repeat", type=int, default=10, help="timed requests per page (statistics)"
+    )
     parser.add_argument("--json", type=Path, help="where to write the figures")
     parser.add_argument(
         "--record", action="store_true", help="write the committed benchmarks/results/ file"
     )
     parser.add_argument("--password", default=gen.DEFAULT_PASSWORD)
     args = parser.parse_args(argv)
-    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    sized = len(gen.SCALES[args.scale].sized) > 1
+    only = args.only or ",".join(SIZED_PARTS if sized else PARTS[:-1])
+    parts = [part.strip() for part in only.split(",") if part.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
@@ -693,19 +806,29 @@ def main(argv=None) -> dict:
             "data": data_counts(targets),
         }
     }
-    if "pages" in parts:
+    group = None
+    if {"pages", "statistics"} & set(parts) and (sized or "statistics" in parts):
+        group = sizes.partners(today, args.scale, Targets, known={0: targets})
+    if "pages" in parts and sized:
+        with bench_settings():
+            result["sizes"] = sizes.bench_sizes(group, args.rounds, args.per_round)
+    elif "pages" in parts:
         result["pages"] = bench_pages(targets, args.repeat)
     if "admin" in parts:
         result["admin"] = bench_admin(targets, args.repeat)
     small = output_dir(args.record) / f"{connection.vendor}-small.json"
     if not small.exists():
         small = RESULTS_DIR / f"{connection.vendor}-small.json"
-    if args.scale != "small" and small.exists():
+    if args.scale != "small" and not sized and small.exists():
         compare_with_small(result, json.loads(small.read_text()))
     if "limits" in parts:
         result["limits"] = bench_limits(today, args.limits_repeat)
     if "posting" in parts:
         result["posting"] = bench_posting(targets, args.posts)
+    if "statistics" in parts:
+        # Last: it drops the statistics (and leaves a full ANALYZE behind).
+        with bench_settings():
+            result["statistics"] = sizes.bench_statistics(group[-1], args.statistics_repeat)
 
     result["targets"] = check_targets(result)
     print(render(result))
@@ -713,6 +836,13 @@ def main(argv=None) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n")
     print(f"JSON: {path}")
+    if "sizes" in result:
+        if args.record:
+            drawing = picture.recorded_path(Path(__file__).resolve().parent, connection.vendor)
+        else:
+            drawing = path.with_suffix(".svg")
+        drawing.write_text(picture.draw_sizes(result), encoding="utf-8")
+        print(f"SVG: {drawing}")
     return result
 
 

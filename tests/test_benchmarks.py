@@ -89,3 +89,92 @@ def test_a_page_not_built_yet_is_reported_missing(db):
 
     row = measure(Client(), "no such page", "no_such_url_name", [], {}, repeat=1)
     assert row["status"] == "missing"
+
+
+def test_generated_data_has_its_limits_kept_as_the_selector_computes_them(tiny, today):
+    from subscriptions.kept_limits import SubscriberLimits, kept_limits_current
+
+    kept = {
+        row.subscriber_id: (row.sessions, row.infobases) for row in SubscriberLimits.objects.all()
+    }
+    computed = limits_for_subscribers(Subscriber.objects.all(), today)
+
+    assert kept == {pk: (limits.sessions, limits.infobases) for pk, limits in computed.items()}
+    for organization in generate.benchmark_organizations():
+        assert kept_limits_current(organization, today)
+
+
+def test_scale_sizes_gives_each_sized_partner_its_own_operator(db, today):
+    made = generate.generate("tiny-sizes", today=today, verbose=False)
+
+    sizes = {
+        membership.organization.subscribers.count(): membership.user.username
+        for membership in Membership.objects.select_related("organization", "user")
+    }
+    assert made.subscribers == 40
+    assert sizes == {30: "bench_operator", 8: "bench_operator_001", 2: "bench_operator_002"}
+    assert generate.present_scale() == "tiny-sizes"
+
+
+def test_the_sizes_run_measures_every_page_for_every_partner_interleaved(db, tmp_path, today):
+    from benchmarks import sizes
+    from benchmarks.run import main
+    from subscriptions.kept_limits import kept_limits_current
+
+    result = main(
+        ["--scale", "tiny-sizes", "--only", "pages", "--rounds", "2", "--per-round", "1",
+         "--json", str(tmp_path / "sizes.json")]
+    )  # fmt: skip
+
+    sized = result["sizes"]
+    assert [p["subscribers"] for p in sized["partners"]] == [2, 8, 30]
+    assert {row["status"] for row in sized["pages"]} == {"ok"}
+    for row in sized["pages"]:
+        assert set(row["partners"]) == {"2", "8", "30"}
+        assert all(f["n"] == 2 for f in row["partners"].values())
+        assert set(row["ratios"]) == {"8", "30"}
+        ratio = row["ratios"]["30"]
+        assert ratio["min"] <= ratio["median"] <= ratio["max"] and len(ratio["rounds"]) == 2
+    # «before the nightly job»: the same sort with the kept limits a day old, a reference
+    reference = [row for row in sized["pages"] if row.get("reference")]
+    assert [row["name"] for row in reference] == [sizes.BEFORE_THE_JOB]
+    assert kept_limits_current(generate.benchmark_organizations().first(), today)
+    drawing = (tmp_path / "sizes.svg").read_text()
+    pages = len(sized["pages"]) - len(reference)
+    assert drawing.startswith("<svg") and drawing.count("<polyline") == 2 * pages
+    assert (tmp_path / "sizes.json").exists()
+
+
+def _sized_result(pages):
+    partners = [{"subscribers": n} for n in (500, 5_000, 50_000)]
+    rows = []
+    for name, p50 in pages:
+        figures = {
+            f"{n:,}": {"subscribers": n, "p50_ms": v}
+            for n, v in zip((500, 5_000, 50_000), p50, strict=True)
+        }
+        ratios = {
+            f"{n:,}": {"over": "500", "median": v / p50[0]}
+            for n, v in zip((5_000, 50_000), p50[1:], strict=True)
+        }
+        rows.append({"name": name, "partners": figures, "ratios": ratios})
+    return {
+        "meta": {
+            "started_at": "2026-12-01 10:00 +05",
+            "machine": {"database": "PostgreSQL 15", "cores": 2},
+        },
+        "sizes": {"partners": partners, "rounds": 5, "per_round": 6, "pages": rows},
+    }
+
+
+def test_the_picture_singles_out_the_page_that_grows_with_the_partner():
+    from benchmarks.picture import draw_sizes
+
+    drawing = draw_sizes(_sized_result([("Ровная", (10, 11, 12)), ("Растущая", (10, 25, 110))]))
+
+    assert "Ровная: 1.2× at 50\u202f000</text>" in drawing
+    assert "Растущая: 11× at 50\u202f000 — missed</text>" in drawing
+    # both panels draw the growing page wide, the flat one thin
+    assert drawing.count('stroke-width="3"><title>Растущая</title></polyline>') == 2
+    assert drawing.count('stroke-width="1.6"><title>Ровная</title></polyline>') == 2
+    assert "target 1.5×" in drawing

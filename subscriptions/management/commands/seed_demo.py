@@ -24,8 +24,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 
+from subscribers import sqlite as sqlite_statistics
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscribers.validators import bin_iin_control_digit
 from subscriptions import clock
@@ -620,6 +621,8 @@ class Command(BaseCommand):
             explicit_password=explicit,
         )
         seeder.run()
+        # SQLite plans with what ANALYZE gathered: gather it for the data just made.
+        sqlite_statistics.analyze(connection)
         self.report(seeder, explicit)
 
     def report(self, seeder, explicit):
