@@ -36,8 +36,9 @@ computes them, unless a `SubscriberLimitsPending` row names the subscriber):
   has not run yet, or a recompute is pending — it sorts by limits computed
   from the documents, as before: slower, never wrong.
 
-Rows are written by plain SQL here, never by the ORM elsewhere; the generator
-of benchmark data and the migration fill them in bulk.
+The rows are written here, in plain SQL (the migration that made the table
+filled it once, the benchmark generator calls `refresh`); nothing else in the
+cabinet writes them.
 """
 
 import logging
