@@ -5,14 +5,16 @@ column reads its value from a row). The caller passes the very queryset its
 page shows — same filters, same order — iterated with `.iterator()`, so a
 download of 100,000 rows holds a few thousand of them in memory at a time:
 
-- XLSX: openpyxl in write-only mode (rows go straight to a temporary file),
-  typed cells (dates are dates, amounts are numbers with a tenge format), a
-  bold header row with an autofilter, panes frozen below it, column widths.
-  The finished workbook sits in a SpooledTemporaryFile (on disk past a few
-  megabytes) and is streamed from there in chunks.
+- XLSX: openpyxl in write-only mode (rows go straight to a temporary file,
+  strings inline: nothing grows with the rows in memory), typed cells (dates
+  are dates, amounts are numbers with a tenge format), a bold header row with
+  an autofilter, panes frozen below it, column widths. The finished workbook
+  sits in a SpooledTemporaryFile (on disk past a few megabytes) and is
+  streamed from there in chunks — or, for a big download's job, in the job's
+  file (`write_xlsx(..., target=)`).
 - CSV: what Excel in Russian opens as it is — UTF-8 with a BOM, `;` between
   fields, dates as dd.mm.yyyy, a decimal comma. Generated row by row while
-  it is being sent.
+  it is being sent, or written so into a job's file (`write_csv`).
 
 Text that a spreadsheet would take for a formula (starting with =, +, -, @)
 stays text: a forced string cell in XLSX, a leading apostrophe in CSV (the
@@ -100,9 +102,11 @@ def filename_for(stem: str, day: datetime.date, fmt: str) -> str:
     return f"{stem}-{day.isoformat()}.{fmt}"
 
 
-def content_disposition(filename: str) -> str:
-    """An attachment header with an ASCII `filename` and an RFC 6266 `filename*`."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "").replace("\\", "")
+def content_disposition(filename: str, ascii_filename: str | None = None) -> str:
+    """An attachment header: the name in any language as RFC 6266's `filename*`, and
+    `ascii_filename` (else `filename` with its other letters as «?») for old clients."""
+    ascii_name = (ascii_filename or filename).encode("ascii", "replace").decode()
+    ascii_name = ascii_name.replace('"', "").replace("\\", "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
@@ -114,10 +118,13 @@ def export_response(
     filename: str,
     sheet_title: str,
     emphasize: Callable[[object], bool] | None = None,
+    ascii_filename: str | None = None,
 ) -> StreamingHttpResponse:
     """The download of `rows` as `fmt` ("xlsx" or "csv"), streamed.
 
     `emphasize(row)` marks rows (a totals row) that XLSX shows in bold.
+    `filename` may be in any language; `ascii_filename` is the name for
+    clients that read only ASCII (see `content_disposition`).
     """
     if fmt == XLSX:
         workbook = write_xlsx(columns, rows, sheet_title=sheet_title, emphasize=emphasize)
@@ -125,7 +132,7 @@ def export_response(
         response.block_size = STREAM_BLOCK_SIZE
     else:
         response = StreamingHttpResponse(csv_chunks(columns, rows), content_type=CONTENT_TYPES[CSV])
-    response["Content-Disposition"] = content_disposition(filename)
+    response["Content-Disposition"] = content_disposition(filename, ascii_filename)
     # A download of personal data: never kept by a shared cache.
     response["Cache-Control"] = "private, no-store"
     return response
@@ -140,8 +147,13 @@ def _sheet_title(title: str) -> str:
     return title[:31] or "Sheet"
 
 
-def write_xlsx(columns, rows, *, sheet_title: str, emphasize=None):
-    """The workbook in a SpooledTemporaryFile, positioned at its start."""
+def write_xlsx(columns, rows, *, sheet_title: str, emphasize=None, target=None):
+    """The workbook written into the binary file `target`, positioned at its start.
+
+    Without `target`, into a SpooledTemporaryFile (returned). Rows are written
+    one at a time to openpyxl's temporary sheet file, cells as inline strings:
+    nothing grows with the number of rows but the files.
+    """
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(sheet_title))
     for index, column in enumerate(columns, start=1):
@@ -165,7 +177,8 @@ def write_xlsx(columns, rows, *, sheet_title: str, emphasize=None):
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
-    target = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
+    if target is None:
+        target = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
     workbook.save(target)
     target.seek(0)
     return target
@@ -265,3 +278,11 @@ def csv_chunks(columns, rows) -> Iterator[bytes]:
             pending = 0
     if pending:
         yield buffer.getvalue().encode()
+
+
+def write_csv(columns, rows, target) -> None:
+    """The CSV of `csv_chunks()` into the binary file `target`, positioned at its start."""
+    for chunk in csv_chunks(columns, rows):
+        target.write(chunk)
+    target.flush()
+    target.seek(0)
