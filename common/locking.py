@@ -112,6 +112,19 @@ class Locks:
             .values_list("pk", flat=True)
         )
 
+    def exclusive_rows(self, model, pks) -> dict:
+        """Lock the rows of `model` with these pks for update and read them: {pk: row}.
+
+        One statement for both: the rows alone, never joined (see `exclusive`),
+        so PostgreSQL returns each row as it is once its lock is granted.
+        """
+        self._advance(model)
+        pks = sorted({pk for pk in pks if pk is not None})
+        if not pks:
+            return {}
+        rows = model._base_manager.select_for_update().filter(pk__in=pks).order_by("pk")
+        return {row.pk: row for row in rows}
+
     def shared(self, model, pks) -> set:
         """Lock the rows of `model` with these pks for share; the pks that exist."""
         self._advance(model)
@@ -132,6 +145,30 @@ class Locks:
                 [pks],
             )
             return {row[0] for row in cursor.fetchall()}
+
+    def shared_rows(self, model, pks) -> dict:
+        """Lock the rows of `model` with these pks for share and read them: {pk: row}.
+
+        One statement for both, the rows alone (see `exclusive_rows`).
+        """
+        self._advance(model)
+        pks = sorted({pk for pk in pks if pk is not None})
+        if not pks:
+            return {}
+        if connection.vendor != "postgresql":
+            # SQLite: the IMMEDIATE transaction already holds the only write lock.
+            rows = model._base_manager.filter(pk__in=pks).order_by("pk")
+            return {row.pk: row for row in rows}
+        opts = model._meta
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in opts.concrete_fields)
+        column = quote(opts.pk.column)
+        rows = model._base_manager.raw(
+            f"SELECT {columns} FROM {quote(opts.db_table)} WHERE {column} = ANY(%s) "
+            f"ORDER BY {column} FOR SHARE",
+            [pks],
+        )
+        return {row.pk: row for row in rows}
 
 
 @contextlib.contextmanager

@@ -14,10 +14,14 @@ computes them, unless a `SubscriberLimitsPending` row names the subscriber):
 - Every save or delete of a base or extension subscription that is or was
   posted recomputes its subscriber's row for today, in the same transaction
   (`post_save`/`post_delete` receivers, connected in `apps.py`; every write
-  path — services, admin, seed — saves through the model). On PostgreSQL the
-  row is locked first (`FOR UPDATE SKIP LOCKED`), then recomputed by a new
-  statement, so it sees every change committed before the lock: of two
-  postings for one subscriber the second recomputes after the first committed.
+  path — services, admin, seed — saves through the model). A posting by the
+  services (`counts_from_now`) adds the document's own share to the row
+  instead, in one statement — an increment, exact whatever else committed
+  meanwhile — or does nothing when the document is not active today. To
+  recompute, PostgreSQL locks the row first (`FOR UPDATE SKIP LOCKED`), then
+  recomputes it by a new statement, so it sees every change committed before
+  the lock: of two postings for one subscriber the second recomputes after
+  the first committed.
   The lock never waits — the row is the last thing a posting touches, but a
   renewal saves again after it (its copied extensions take a document number),
   and waiting there could close a circle with another posting. When the row is
@@ -320,6 +324,87 @@ def keep_current(subscriber_ids) -> None:
                 _recompute(cursor, ids, day)
 
 
+def counts_from_now(document) -> None:
+    """Mark a document a service is about to save posted that counted in no limit as stored.
+
+    It is new, or its row — read under its lock — is a draft. Its `post_save`
+    receiver then adds its share of today to its subscriber's kept row in one
+    statement (`_add_posted`) instead of recomputing the row. Only the services
+    mark: they hold the locks that make the share exact — the base's, and for
+    a base the subscriber's, under which every write of the subscriber's
+    posted bases runs (LOCK_ORDER), so the latest of them, whose tariff the
+    row names, is read as it is.
+    """
+    document._kept_limits_posting = True
+
+
+def _add_posted(sender, document) -> bool:
+    """Add a just-posted document's share of today to its subscriber's kept row.
+
+    True when done, or when the document is not active today (today's limits
+    do not change). False — recompute as for any save — when its tariff is
+    not at hand, when the row is not as of today (stale or missing) or when
+    another transaction holds it (`FOR UPDATE SKIP LOCKED`, as `keep_current`).
+    Sessions and infobases are incremented, so the row stays exact whatever
+    committed since this statement's snapshot; a base also sets the row's
+    tariff to the latest-started of the subscriber's posted bases active today.
+    """
+    day = clock.today()
+    if document.starts_on is None or document.ends_on is None:
+        return False
+    if not document.starts_on <= day <= document.ends_on:
+        return True
+    if not sender._meta.get_field("tariff").is_cached(document):
+        return False
+    tariff, t = document.tariff, _tables()
+    day_value = connection.ops.adapt_datefield_value(day)
+    params = []
+    if sender is ExtensionSubscription:
+        subscriber = _subscriber_of_extension(document)
+        quantity = document.quantity or 0
+        sessions = quantity if tariff.resource == Tariff.Resource.SESSIONS else 0
+        infobases = quantity if tariff.resource == Tariff.Resource.INFOBASES else 0
+        latest = ""
+    else:
+        subscriber = document.subscriber_id
+        sessions, infobases = tariff.sessions, tariff.infobases
+        latest = f"""
+            , tariff_id = (
+                SELECT latest.tariff_id FROM {t["base"]} latest
+                WHERE latest.subscriber_id = %s AND latest.status = '{Status.POSTED.value}'
+                  AND latest.starts_on <= %s AND latest.ends_on >= %s
+                ORDER BY latest.starts_on DESC, latest.id DESC
+                LIMIT 1
+            )"""
+        params = [subscriber, day_value, day_value]
+    if subscriber is None:
+        return False
+    if connection.vendor == "postgresql":
+        row = f"""(
+            SELECT subscriber_id FROM {t["kept"]} WHERE subscriber_id = %s AND as_of = %s
+            FOR UPDATE SKIP LOCKED
+        )"""
+    else:
+        row = "%s"  # SQLite: this IMMEDIATE transaction is the only writer.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {t["kept"]}
+            SET sessions = sessions + %s, infobases = infobases + %s{latest}
+            WHERE subscriber_id = {row} AND as_of = %s
+            """,
+            [
+                sessions,
+                infobases,
+                *params,
+                subscriber,
+                *([day_value] if connection.vendor == "postgresql" else []),
+                day_value,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
 def _mark_pending(cursor, ids: list[int]) -> None:
     t = _tables()
     marks = ", ".join(["%s"] * len(ids))
@@ -419,9 +504,12 @@ def _subscriber_of_extension(extension) -> int | None:
 
 def document_saved(sender, instance, created=False, **kwargs):
     """`post_save` of a base or extension subscription: keep its subscriber's row current."""
-    was_posted = _was_posted(instance)
+    posting = instance.__dict__.pop("_kept_limits_posting", False)
+    was_posted = False if created else _was_posted(instance)
     if instance.status != Status.POSTED and was_posted is False:
         return  # a draft that stays a draft changes no limit
+    if posting and instance.status == Status.POSTED and _add_posted(sender, instance):
+        return
     if sender is ExtensionSubscription:
         keep_current([_subscriber_of_extension(instance)])
     else:

@@ -140,9 +140,11 @@ def test_a_period_that_outruns_the_base_is_unavailable_with_its_reason_and_refus
     # … the other tariff's year is marked and disabled.
     assert option(answer, year_of_infobases)["disabled"] is True
     assert [e["code"] for e in answer["errors"]["period"]] == ["extension_ends_after_base"]
-    assert (
-        "Последний допустимый день окончания — 14.01.2029"
-        in (answer["errors"]["period"][0]["message"])
+    # The advice keeps the start and names the longest period that still fits.
+    assert answer["errors"]["period"][0]["message"] == (
+        "Расширение действовало бы по 30.01.2029, а подписка на тариф — только по 14.01.2029. "
+        "С 31.01.2028 до окончания подписки на тариф (14.01.2029) помещается период не длиннее "
+        "«6 месяцев»: выберите его."
     )
     # Drawn sticking out of the base, in red.
     assert "is-outside" in answer["timeline_html"]
@@ -189,7 +191,7 @@ def test_a_quantity_above_the_tariffs_maximum_is_refused_with_the_maximum(
     answer = ask(logged_in(operator), leap_year, **typed(session_tariff, 1, "2028-02-15", 11))
 
     assert answer["errors"]["quantity"][0]["message"] == (
-        "Количество расширений — от 1 до 10 для этого тарифа."
+        "Количество расширений — от 1 до 10 для этого тарифа: укажите не больше 10."
     )
     assert answer["quantity_help"] == "От 1 до 10."
     assert answer["quantity_max"] == 10
@@ -286,10 +288,10 @@ def test_a_read_only_user_may_ask_but_nobody_may_post(
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 # The session, the user, the membership with its organization; the base; the
-# form's tariffs and periods; the model's full_clean(): its two foreign keys
-# exist, the tariff is offered for the base's, the CheckConstraint on the
-# quantity (a SELECT in a savepoint); the what-if's extensions and limits.
-PREVIEW_QUERIES = 3 + 1 + 2 + (2 + 1 + 3) + 2
+# form's tariffs and periods; the model's full_clean(): the tariff is offered
+# for the base's (its foreign keys hold loaded objects and its check
+# constraints are decided in Python: no query); the what-if's extensions and limits.
+PREVIEW_QUERIES = 3 + 1 + 2 + 1 + 2
 
 
 def test_the_preview_writes_nothing_and_locks_nothing(
@@ -512,7 +514,7 @@ def test_the_form_page_recalculates_without_javascript_and_writes_nothing(
     page = response.content.decode()
     assert "30.01.2029</output>" in page  # «по»
     assert "недоступно: закончится 30.01.2029, позже окончания подписки 14.01.2029" in page
-    assert "Последний допустимый день окончания — 14.01.2029" in page  # next to the period
+    assert "а подписка на тариф — только по 14.01.2029" in page  # next to the period
     assert "data-proposed" in page and "is-outside" in page
     assert ExtensionSubscription.objects.count() == before
 
