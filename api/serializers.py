@@ -210,7 +210,10 @@ class LimitsSerializer(serializers.Serializer):
 
 class _DocumentSerializer(serializers.ModelSerializer):
     tariff = serializers.CharField(source="tariff.name", help_text=_("наименование тарифа"))
-    period = serializers.CharField(source="period.label", help_text=_("период действия"))
+    period = serializers.CharField(
+        source="period_label",
+        help_text=_("период действия; у расширения без периода — «до окончания подписки на тариф»"),
+    )
     status = serializers.ChoiceField(choices=Status.choices, help_text=_("draft или posted"))
     status_label = serializers.CharField(source="get_status_display")
     type_label = serializers.CharField(source="kind_label")
@@ -239,6 +242,7 @@ class ExtensionSerializer(_DocumentSerializer):
             "tariff",
             "resource",
             "period",
+            "until_base_end",
             "starts_on",
             "ends_on",
             "status",
@@ -254,9 +258,20 @@ class ExtensionSerializer(_DocumentSerializer):
 
 
 class SubscriptionSerializer(_DocumentSerializer):
-    type = serializers.SerializerMethodField(help_text=_("base — основная, renewal — продлевающая"))
+    type = serializers.SerializerMethodField(
+        help_text=_(
+            "base — основная, renewal — основная, которая продолжает другую (продление), "
+            "grace — продлевающая («обещанный платеж»)"
+        )
+    )
+    kind = serializers.ChoiceField(
+        choices=Subscription.Kind.choices,
+        help_text=_("тип подписки: main — основная, grace — продлевающая"),
+    )
     renews = serializers.CharField(
-        source="renews.number", allow_null=True, help_text=_("номер продлеваемой подписки")
+        source="renews.number",
+        allow_null=True,
+        help_text=_("номер подписки, которую эта продолжает"),
     )
     extensions = ExtensionSerializer(many=True, source="api_extensions")
 
@@ -267,6 +282,7 @@ class SubscriptionSerializer(_DocumentSerializer):
             "number",
             "type",
             "type_label",
+            "kind",
             "tariff",
             "period",
             "starts_on",
@@ -279,6 +295,66 @@ class SubscriptionSerializer(_DocumentSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ChoiceField(choices=["base", "renewal"]))
+    @extend_schema_field(serializers.ChoiceField(choices=["base", "renewal", "grace"]))
     def get_type(self, obj) -> str:
+        if obj.is_grace:
+            return "grace"
         return "renewal" if obj.renews_id else "base"
+
+
+# --- The price list (R16) ---------------------------------------------------------------
+
+
+class PriceListQuerySerializer(QuerySerializer):
+    date = QueryDateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text=_(
+            "День, на который показать цены (ГГГГ-ММ-ДД, с 2000-01-01 по 2099-12-31); "
+            "по умолчанию — сегодня."
+        ),
+        validators=[validate_business_date],
+        error_messages={
+            "invalid": _("Дата — в формате ГГГГ-ММ-ДД, например 2025-01-31."),
+            "datetime": _("Дата — в формате ГГГГ-ММ-ДД, например 2025-01-31."),
+        },
+    )
+
+
+class PriceListRowSerializer(serializers.Serializer):
+    period_id = serializers.IntegerField(source="period.pk", help_text=_("id периода действия"))
+    tariff = serializers.CharField(source="tariff.name", help_text=_("наименование тарифа"))
+    tariff_kind = serializers.ChoiceField(
+        source="tariff.kind",
+        choices=["base", "extension"],
+        help_text=_("base — основной тариф, extension — тариф расширения"),
+    )
+    period = serializers.CharField(source="period.label", help_text=_("период действия"))
+    periodicity = serializers.CharField(
+        source="period.periodicity",
+        help_text=_("day, week, decade, month, quarter, half_year или year"),
+    )
+    count = serializers.IntegerField(
+        source="period.count", help_text=_("сколько периодичностей в периоде")
+    )
+    service_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text=_("цена сервиса, ₸ (затраты партнера)")
+    )
+    price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("цена партнера на день, ₸ (платит абонент): своя или цена сервиса"),
+    )
+    is_own = serializers.BooleanField(
+        help_text=_("true — действует своя цена организации, false — цена сервиса")
+    )
+    own_price_from = serializers.DateField(
+        source="own_from",
+        allow_null=True,
+        help_text=_("с какого дня действует своя цена; null — действует цена сервиса"),
+    )
+
+
+class PriceListSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text=_("день, на который показаны цены"))
+    prices = PriceListRowSerializer(many=True)

@@ -1,4 +1,5 @@
-"""The read-only API: an organization's subscribers, their limits and subscriptions.
+"""The read-only API: an organization's subscribers, their limits and subscriptions,
+and its price list.
 
 Every query starts from the token's organization, so another organization's
 subscriber is a 404, as in the cabinet. Each endpoint runs a fixed number of
@@ -29,7 +30,9 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from billing.selectors import price_list
 from subscribers.models import Subscriber
 from subscribers.selectors import subscriber_search_q
 from subscriptions import clock
@@ -42,6 +45,8 @@ from .serializers import (
     LimitsSerializer,
     PageQuerySerializer,
     ParameterErrorsSerializer,
+    PriceListQuerySerializer,
+    PriceListSerializer,
     QuerySerializer,
     SubscriberListQuerySerializer,
     SubscriberSerializer,
@@ -142,6 +147,34 @@ def _responses(ok, ok_description: str, *, paged=False, one_subscriber=False) ->
     return dict(sorted(responses.items()))
 
 
+class ApiViewMixin:
+    """What every operation of this API shares: JSON only, and its refusals in Russian
+    (401 without a key, 405 for a method other than GET)."""
+
+    # JSON only, also under DEBUG: the browsable API cannot send a key anyway.
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = ApiContentNegotiation
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise exceptions.NotAuthenticated(
+                _(
+                    "Нужен ключ API: пришлите заголовок «Authorization: Bearer <ключ>». "
+                    "Ключ создает владелец организации в кабинете, «Ключи API»."
+                )
+            )
+        super().permission_denied(request, message=message, code=code)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.MethodNotAllowed(
+            request.method,
+            detail=_(
+                "Метод %(method)s не поддерживается: API только читает данные, используйте GET."
+            )
+            % {"method": request.method},
+        )
+
+
 SUBSCRIBER_ID_DIGITS = re.compile(r"[0-9]+")
 SUBSCRIBER_ID = OpenApiParameter(
     "id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("id абонента")
@@ -164,15 +197,12 @@ SUBSCRIBER_ID = OpenApiParameter(
         responses=_responses(SubscriberSerializer, "Абонент.", one_subscriber=True),
     ),
 )
-class SubscriberViewSet(viewsets.ReadOnlyModelViewSet):
+class SubscriberViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SubscriberSerializer
     pagination_class = ApiPagination
     # Any id reaches the view, so that a malformed one («0.5», « 1») is this API's JSON
     # 404 like an unknown one, not the site's HTML page nor a lenient int(" 1").
     lookup_value_regex = "[^/]+"
-    # JSON only, also under DEBUG: the browsable API cannot send a key anyway.
-    renderer_classes = [JSONRenderer]
-    content_negotiation_class = ApiContentNegotiation
     # The query parameters each operation accepts (the OpenAPI document lists the same).
     query_serializers = {
         "list": SubscriberListQuerySerializer,
@@ -209,25 +239,6 @@ class SubscriberViewSet(viewsets.ReadOnlyModelViewSet):
                     "своей организации."
                 )
             ) from None
-
-    def permission_denied(self, request, message=None, code=None):
-        if request.authenticators and not request.successful_authenticator:
-            raise exceptions.NotAuthenticated(
-                _(
-                    "Нужен ключ API: пришлите заголовок «Authorization: Bearer <ключ>». "
-                    "Ключ создает владелец организации в кабинете, «Ключи API»."
-                )
-            )
-        super().permission_denied(request, message=message, code=code)
-
-    def http_method_not_allowed(self, request, *args, **kwargs):
-        raise exceptions.MethodNotAllowed(
-            request.method,
-            detail=_(
-                "Метод %(method)s не поддерживается: API только читает данные, используйте GET."
-            )
-            % {"method": request.method},
-        )
 
     @extend_schema(
         summary=_("Лимиты абонента на день"),
@@ -273,3 +284,23 @@ class SubscriberViewSet(viewsets.ReadOnlyModelViewSet):
         )
         page = self.paginate_queryset(bases)
         return self.get_paginated_response(SubscriptionSerializer(page, many=True).data)
+
+
+class PriceListView(ApiViewMixin, APIView):
+    """The organization's price list on a day (today by default): every offered period of
+    every offered tariff, the service's price and the organization's own (R16)."""
+
+    @extend_schema(
+        operation_id="price_list",
+        summary=_("Прайс-лист организации на день"),
+        parameters=[PriceListQuerySerializer],
+        responses=_responses(
+            PriceListSerializer,
+            "Цены партнера и сервиса по всем предлагаемым периодам тарифов на день.",
+        ),
+    )
+    def get(self, request):
+        query = validated_query(request, PriceListQuerySerializer)
+        day = query.get("date") or clock.today()
+        rows = price_list(_organization(request), day)
+        return Response(PriceListSerializer({"date": day, "prices": rows}).data)

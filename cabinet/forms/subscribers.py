@@ -1,7 +1,9 @@
-"""The search box of «Обслуживаемые абоненты»."""
+"""The search box of «Обслуживаемые абоненты», and what an invoice to a subscriber needs."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from subscribers.models import Subscriber
 
 
 class SubscriberSearchForm(forms.Form):
@@ -17,3 +19,12 @@ class SubscriberSearchForm(forms.Form):
         ),
         error_messages={"max_length": _("Не длиннее %(limit_value)d символов.")},
     )
+
+
+class SubscriberInvoiceDetailsForm(forms.ModelForm):
+    """«Данные для счетов» of a subscriber: its legal address and e-mail for invoices."""
+
+    class Meta:
+        model = Subscriber
+        fields = ["legal_address", "invoice_email"]
+        widgets = {"legal_address": forms.Textarea(attrs={"rows": 2, "cols": 60})}
