@@ -31,6 +31,9 @@ at scale large), so every rule holds by construction:
 - Codes are 12 digits, BIN/IIN pass the control digit, document numbers are
   «Т»/«Р» and 8 digits, taken in blocks from `NumberSequence` so that the
   cabinet goes on numbering after them.
+- The reminders `send_reminders` would have sent (`insert_reminders()`): one
+  per posted base and threshold of its tariff whose day has come, unless the
+  base was renewed before; data generated earlier gets them on the next run.
 
 `tests/test_benchmarks.py` runs `full_clean()` over every row at scale `tiny`.
 No history rows are written for generated data.
@@ -56,6 +59,7 @@ from subscriptions.kept_limits import refresh as refresh_kept_limits
 from subscriptions.models import (
     ExtensionSubscription,
     NumberSequence,
+    ReminderSent,
     Status,
     Subscription,
     Tariff,
@@ -470,6 +474,7 @@ class Made:
     renewals: int = 0
     extensions: int = 0
     extensions_posted: int = 0
+    reminders: int = 0
     seconds: float = 0.0
 
 
@@ -559,6 +564,9 @@ def generate(
     started_kept = time.perf_counter()
     refresh_kept_limits(today)
     say(f"  лимиты на {today:%d.%m.%Y} — {time.perf_counter() - started_kept:6.1f} с")
+    started_reminders = time.perf_counter()
+    made.reminders = insert_reminders(today)
+    say(f"  напоминания: {made.reminders} — {time.perf_counter() - started_reminders:6.1f} с")
     with connection.cursor() as cursor:
         if vendor == "postgresql":
             cursor.execute("RESET synchronous_commit")
@@ -570,6 +578,7 @@ def generate(
                 Subscription,
                 ExtensionSubscription,
                 SubscriberLimits,
+                ReminderSent,
             )
             for model in tables if not connection.in_atomic_block else ():
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
@@ -651,6 +660,57 @@ def _insert_documents(
     made.extensions_posted += sum(1 for e in extensions if e.status == Status.POSTED)
 
 
+REMINDER_RECIPIENTS = "bench_operator@example.kz"
+
+
+def insert_reminders(today: datetime.date) -> int:
+    """The reminders `send_reminders` would have sent for the benchmark partners' bases.
+
+    Every posted base is reminded at each threshold of its tariff («30,14,3»)
+    on the day its end comes that close, if that day has come, the base was
+    posted by then and no posted renewal was (the generator's renewals are
+    posted up to a month before the end). Skipped when the partners have
+    reminders already; returns the rows written.
+    """
+    bases = Subscription.objects.filter(
+        organization__in=benchmark_organizations(), status=Status.POSTED
+    )
+    if ReminderSent.objects.filter(subscription__in=bases).exists():
+        return 0
+    thresholds = {
+        tariff.pk: tariff.reminder_thresholds for tariff in Tariff.objects.filter(kind="base")
+    }
+    renewed_on = {
+        renews: posted_at.date()
+        for renews, posted_at in bases.filter(renews__isnull=False).values_list(
+            "renews_id", "posted_at"
+        )
+    }
+    rows = []
+    for pk, tariff_id, ends_on, posted_at in bases.values_list(
+        "pk", "tariff_id", "ends_on", "posted_at"
+    ).order_by("pk"):
+        for threshold in thresholds.get(tariff_id, ()):
+            day = ends_on - datetime.timedelta(days=threshold)
+            if day > today or day < posted_at.date():
+                continue
+            if pk in renewed_on and renewed_on[pk] <= day:
+                continue
+            rows.append(
+                ReminderSent(
+                    subscription_id=pk,
+                    threshold_days=threshold,
+                    ends_on=ends_on,
+                    recipients=REMINDER_RECIPIENTS,
+                    sent_at=_aware(day, 9),
+                )
+            )
+    for first in range(0, len(rows), BATCH_ROWS):
+        with transaction.atomic():
+            ReminderSent.objects.bulk_create(rows[first : first + BATCH_ROWS])
+    return len(rows)
+
+
 def require_migrated() -> None:
     """Stop with a clear message when the database lacks migrations (new apps appear often)."""
     from django.db.migrations.executor import MigrationExecutor
@@ -668,6 +728,8 @@ def ensure(scale_name: str, *, password: str = DEFAULT_PASSWORD, verbose: bool =
     """Generate the scale's data unless it is already there (used by benchmarks.run)."""
     require_migrated()
     if present_scale() == scale_name:
+        # Data generated before the reminders were: theirs are added (a few seconds).
+        insert_reminders(clock.today())
         return
     made = generate(scale_name, reset_first=True, password=password, verbose=verbose)
     if verbose:
@@ -682,9 +744,9 @@ def report(scale_name: str, made: Made) -> None:
         f"Масштаб {scale_name} на {connection.vendor}: "
         f"{made.organizations} организаций, {made.subscribers} абонентов, "
         f"{made.bases} подписок на тарифы ({share(made.bases_posted, made.bases)} проведено, "
-        f"{made.renewals} продлевающих), {made.extensions} расширений "
-        f"({share(made.extensions_posted, made.extensions)} проведено) "
-        f"за {made.seconds:.1f} с."
+        f"продлений: {made.renewals}), {made.extensions} расширений "
+        f"({share(made.extensions_posted, made.extensions)} проведено), "
+        f"{made.reminders} напоминаний за {made.seconds:.1f} с."
     )
 
 

@@ -1,7 +1,8 @@
 """The HTTP load run: the cabinet under gunicorn, browsed and posted to by operators.
 
-    python -m benchmarks.load --scale small|large [--users 8] [--duration 30]
-                              [--workers 2] [--conn-max-age N] [--json PATH] [--record]
+    python -m benchmarks.load --scale small|large|sizes [--users 8] [--duration 30]
+                              [--workers 2] [--db-worker] [--health 10]
+                              [--conn-max-age N] [--json PATH] [--record]
 
 On the database in DATABASE_URL (the scale's data is generated first when it is
 not there), it
@@ -12,22 +13,31 @@ not there), it
    machine;
 2. runs `--users` virtual users at once, asyncio + aiohttp, each logged in as
    `bench_operator` through the real login form (GET /login/, POST with the
-   CSRF token, cookies kept), for `--duration` seconds with no think time. Each
-   request comes "through the load balancer" (X-Forwarded-Proto: https), as
-   in production, so secure cookies and the CSRF origin checks are the real ones;
+   CSRF token, cookies kept), then all browse for `--duration` seconds (timed
+   from the last login) with no think time. Each request comes "through the
+   load balancer" (X-Forwarded-Proto: https), as in production, so secure
+   cookies and the CSRF origin checks are the real ones;
 3. each user picks, again and again: «Личный кабинет», «Обслуживаемые абоненты»
    (also searched and paged), a subscriber's card, its «Подписка» window, a base
    subscription's card, «Подписки обслуживаемых абонентов» (with a filter), the
    creation form — and posts an extension through that form («Провести и
    закрыть», quantity 1, today's start) on a base that has room, following the
    redirect to the base's card like a browser;
-4. prints requests/s, p50/p95/p99 and the error count (5xx, connection errors,
+4. with `--db-worker`, runs `manage.py db_worker` (django-tasks' worker, as
+   in production) beside gunicorn for the whole run, with the same settings:
+   it polls the queue every second and runs whatever is enqueued meanwhile
+   (the run reports the tasks it finished and whether it was still running);
+5. then (`--health N`, default 10 s; 0: not) the same number of users request
+   only `/health/` (one `SELECT 1` through the whole middleware stack) for N
+   seconds: the floor — what the server gives for a request that does nothing,
+   on the same machine, workers and users;
+6. prints requests/s, p50/p95/p99 and the error count (5xx, connection errors,
    timeouts and any other unexpected status); a 4xx answer to a posting is a
    refusal by the rules and counted apart as "refused". Static files are never
    requested. Writes the figures as JSON outside the checkout (as
    `benchmarks.run`; `--record` writes the committed
-   `benchmarks/results/load-<vendor>-<scale>.json`), stops gunicorn and deletes
-   the extensions it posted (unless --keep).
+   `benchmarks/results/load-<vendor>-<scale>[-<workers>w<users>u].json`), stops
+   gunicorn (and the worker) and deletes the extensions it posted (unless --keep).
 """
 
 import argparse
@@ -52,7 +62,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from benchmarks import generate as gen
-from benchmarks.run import delete_documents, machine, output_dir, percentile
+from benchmarks.posting import delete_posted
+from benchmarks.run import machine, output_dir, percentile
 from subscribers.models import ServiceOrganization, Subscriber
 from subscriptions import clock
 from subscriptions.models import ExtensionSubscription, Status, Subscription
@@ -171,6 +182,55 @@ class Server:
     def log_tail(self, lines: int = 30) -> str:
         self.log.flush()
         return "".join(Path(self.log.name).read_text(errors="replace").splitlines(True)[-lines:])
+
+
+class TaskWorker:
+    """`manage.py db_worker` beside the server, with its settings, for the whole run."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.command = [sys.executable, "manage.py", "db_worker", "--interval", "1"]
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix="fc-db-worker-", suffix=".log", delete=False
+        )
+        self.process = None
+        self.started_at = None
+
+    def start(self) -> None:
+        self.started_at = timezone.now()
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=settings.BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def report(self) -> dict:
+        """Still running? And the tasks it finished since it started."""
+        from django_tasks_db.models import DBTaskResult
+
+        running = self.process is not None and self.process.poll() is None
+        finished = DBTaskResult.objects.filter(finished_at__gte=self.started_at)
+        return {
+            "command": " ".join(self.command[1:]),
+            "running_at_the_end": running,
+            "exit_code": None if running else self.process.returncode,
+            "tasks_finished": finished.count(),
+            "tasks_failed": finished.filter(status="FAILED").count(),
+        }
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)  # finishes its task, then stops
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        Path(self.log.name).unlink(missing_ok=True)
 
 
 # --- What the users open ------------------------------------------------------------
@@ -334,22 +394,58 @@ class User:
             self.stats.posted += 1
             await self.request("post: base card", "GET", location)
 
-    async def run(self, deadline: float) -> None:
+    async def browse(self, deadline: float) -> None:
         try:
-            if not await self.login():
-                return
             while time.monotonic() < deadline:
                 await self.step()
         finally:
             await self.session.close()
 
 
-async def drive(origin, plan, users, duration, seed, password) -> tuple[Stats, float]:
+async def _health_user(origin: str, stats: Stats, deadline: float) -> None:
+    async with aiohttp.ClientSession(
+        base_url=origin,
+        headers={"X-Forwarded-Proto": "https", "User-Agent": "fc-bench/health"},
+        timeout=aiohttp.ClientTimeout(total=30),
+    ) as session:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                async with session.get("/health/") as response:
+                    await response.read()
+                    status = response.status
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                stats.samples["health"].append(time.perf_counter() - started)
+                stats.errors[f"health: {type(exc).__name__}"] += 1
+                continue
+            stats.samples["health"].append(time.perf_counter() - started)
+            stats.statuses[status] += 1
+            if status != 200:
+                stats.errors[f"health: HTTP {status}"] += 1
+
+
+async def drive_health(origin, users, duration) -> tuple[Stats, float]:
+    """The floor: `users` clients requesting only /health/ for `duration` seconds."""
     stats = Stats()
     started = time.monotonic()
     deadline = started + duration
+    await asyncio.gather(*(_health_user(origin, stats, deadline) for _ in range(users)))
+    return stats, time.monotonic() - started
+
+
+async def drive(origin, plan, users, duration, seed, password) -> tuple[Stats, float]:
+    """Every user logs in (password hashing: ≈1 s of a core each), then all browse
+    for `duration` seconds, timed from when the last login is done."""
+    stats = Stats()
     crowd = [User(i, origin, plan, stats, random.Random(seed + i), password) for i in range(users)]
-    await asyncio.gather(*(user.run(deadline) for user in crowd))
+    logged_in = await asyncio.gather(*(user.login() for user in crowd))
+    for user, ok in zip(crowd, logged_in, strict=True):
+        if not ok:
+            await user.session.close()
+    browsing = [user for user, ok in zip(crowd, logged_in, strict=True) if ok]
+    started = time.monotonic()
+    deadline = started + duration
+    await asyncio.gather(*(user.browse(deadline) for user in browsing))
     return stats, time.monotonic() - started
 
 
@@ -358,6 +454,8 @@ async def drive(origin, plan, users, duration, seed, password) -> tuple[Stats, f
 
 def summarize(stats: Stats, elapsed: float) -> dict:
     def figures(values):
+        if not values:
+            return {"requests": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}
         return {
             "requests": len(values),
             "p50_ms": round(percentile(values, 50) * 1000, 1),
@@ -382,15 +480,28 @@ def summarize(stats: Stats, elapsed: float) -> dict:
 
 def render(result: dict) -> str:
     meta, total = result["meta"], result["total"]
+    worker = result.get("db_worker")
     lines = [
         f"HTTP load — scale {meta['scale']}, {meta['machine']['database']}, gunicorn "
         f"{meta['workers']} workers, {meta['users']} users × {meta['duration_s']} s, "
-        f"CONN_MAX_AGE={meta['conn_max_age']}",
+        f"CONN_MAX_AGE={meta['conn_max_age']}" + (", db_worker beside it" if worker else ""),
         f"requests (logins aside) {total['requests']} in {total['elapsed_s']} s"
         f" = {total['requests_per_s']} req/s;"
         f" p50 {total['p50_ms']} ms, p95 {total['p95_ms']} ms, p99 {total['p99_ms']} ms;"
         f" errors {total['errors']}; refused {total['refused']}; posted {total['posted']}",
     ]
+    if worker:
+        lines.append(
+            f"db_worker: running at the end {worker['running_at_the_end']}, "
+            f"tasks finished {worker['tasks_finished']} (failed {worker['tasks_failed']})"
+        )
+    health = result.get("health")
+    if health:
+        lines.append(
+            f"floor, /health/ only ({meta['users']} users × {health['elapsed_s']} s): "
+            f"{health['requests_per_s']} req/s; p50 {health['p50_ms']} ms, "
+            f"p95 {health['p95_ms']} ms; errors {health['errors']}"
+        )
     if total["error_kinds"]:
         lines.append("errors: " + ", ".join(f"{k} × {v}" for k, v in total["error_kinds"].items()))
     width = max(len(label) for label in total["by_action"])
@@ -406,13 +517,19 @@ def render(result: dict) -> str:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=["small", "large"], default="small")
+    parser.add_argument("--scale", choices=["small", "large", "sizes"], default="small")
     parser.add_argument("--users", type=int, default=8, help="concurrent virtual users")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument(
         "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE for the server"
+    )
+    parser.add_argument(
+        "--db-worker", action="store_true", help="run manage.py db_worker beside the server"
+    )
+    parser.add_argument(
+        "--health", type=float, default=10.0, help="seconds of /health/ only afterwards (0: none)"
     )
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the extensions it posted")
@@ -433,12 +550,21 @@ def main(argv=None) -> dict:
     connection.close()  # the server's workers get the database to themselves
 
     server = Server(args)
+    worker = TaskWorker(server.env) if args.db_worker else None
     server.start()
+    health = None
     try:
+        if worker:
+            worker.start()
         stats, elapsed = asyncio.run(
             drive(server.origin, plan, args.users, args.duration, args.seed, args.password)
         )
+        worker_report = worker.report() if worker else None
+        if args.health > 0:
+            health = asyncio.run(drive_health(server.origin, args.users, args.health))
     finally:
+        if worker:
+            worker.stop()
         server.stop()
     result = {
         "meta": {
@@ -458,17 +584,33 @@ def main(argv=None) -> dict:
         },
         "total": summarize(stats, elapsed),
     }
-    if result["total"]["errors"]:
+    if worker:
+        result["db_worker"] = worker_report
+    if health:
+        figures = summarize(*health)
+        result["health"] = {
+            key: figures[key]
+            for key in ("elapsed_s", "requests", "requests_per_s", "p50_ms", "p95_ms",
+                        "p99_ms", "errors", "error_kinds")
+        }  # fmt: skip
+    if (
+        result["total"]["errors"]
+        or not result["total"]["requests"]
+        or (health and result["health"]["errors"])
+    ):
         result["server_log_tail"] = server.log_tail()
     if not args.keep:
         posted = ExtensionSubscription.objects.filter(
             pk__gt=before, created_by__username=gen.OPERATOR_USERNAME
         ).values_list("pk", flat=True)
-        delete_documents(ExtensionSubscription, posted)
+        delete_posted(posted)
     print(render(result))
     if "server_log_tail" in result:
         print("server log (tail):\n" + result["server_log_tail"])
-    path = args.json or output_dir(args.record) / f"load-{connection.vendor}-{args.scale}.json"
+    name = f"load-{connection.vendor}-{args.scale}"
+    if (args.workers, args.users) != (2, 8):
+        name += f"-{args.workers}w{args.users}u"
+    path = args.json or output_dir(args.record) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(f"JSON: {path}")

@@ -11,11 +11,33 @@ from django.utils.translation import gettext_lazy as _
 from common.admin_russian import RussianNamesMixin
 from subscribers.admin import TamperedIdsMixin
 
-from .models import ReminderSent
+from .admin import LargeListMixin
+from .models import ReminderSent, Tariff
+
+
+class ThresholdFilter(admin.SimpleListFilter):
+    """«порог, дней до окончания»: the thresholds the tariffs list (a few rows),
+    not a `SELECT DISTINCT` over every reminder ever sent."""
+
+    title = ReminderSent._meta.get_field("threshold_days").verbose_name
+    parameter_name = "threshold_days"
+
+    def lookups(self, request, model_admin):
+        tariffs = Tariff.objects.exclude(reminder_days="").only("pk", "reminder_days")
+        days = {day for tariff in tariffs for day in tariff.reminder_thresholds}
+        return [(str(day), str(day)) for day in sorted(days, reverse=True)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit() and len(value) <= 4):
+            return queryset.none()
+        return queryset.filter(threshold_days=int(value))
 
 
 @admin.register(ReminderSent)
-class ReminderSentAdmin(RussianNamesMixin, TamperedIdsMixin, admin.ModelAdmin):
+class ReminderSentAdmin(RussianNamesMixin, LargeListMixin, TamperedIdsMixin, admin.ModelAdmin):
     name_accusative = "отправленное напоминание"
     plural_forms = (
         "отправленное напоминание",
@@ -31,7 +53,9 @@ class ReminderSentAdmin(RussianNamesMixin, TamperedIdsMixin, admin.ModelAdmin):
         "ends_on",
         "recipients",
     ]
-    list_filter = ["threshold_days", "sent_at"]
+    # A table that grows by every reminder sent: 25 rows a page, the order from an
+    # index (reminder_sent_order_idx), the years of the hierarchy from MIN/MAX.
+    list_filter = [ThresholdFilter, "sent_at"]
     list_select_related = ["subscription__subscriber__organization", "subscription__tariff"]
     search_fields = [
         "subscription__number",

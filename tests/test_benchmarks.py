@@ -178,3 +178,51 @@ def test_the_picture_singles_out_the_page_that_grows_with_the_partner():
     assert drawing.count('stroke-width="3"><title>Растущая</title></polyline>') == 2
     assert drawing.count('stroke-width="1.6"><title>Ровная</title></polyline>') == 2
     assert "target 1.5×" in drawing
+
+
+def test_generated_reminders_are_those_send_reminders_would_have_sent(tiny, today):
+    import datetime
+
+    from subscriptions.models import ReminderSent
+
+    reminders = list(ReminderSent.objects.select_related("subscription__tariff"))
+
+    assert len(reminders) == tiny.reminders > 0
+    for reminder in reminders:
+        base = reminder.subscription
+        sent_on = base.ends_on - datetime.timedelta(days=reminder.threshold_days)
+        assert reminder.threshold_days in base.tariff.reminder_thresholds
+        assert reminder.sent_at.date() == sent_on <= today
+        assert base.is_posted and base.posted_at.date() <= sent_on
+        assert reminder.ends_on == base.ends_on
+    # added to data generated before them, once
+    assert generate.insert_reminders(today) == 0
+
+
+def test_the_admin_run_compares_every_list_with_the_stock_peer_at_its_page_size(tiny, tmp_path):
+    from django.contrib import admin
+
+    from benchmarks.admin_lists import HISTORY_REASON
+    from benchmarks.run import main
+    from subscriptions.models import Tariff
+
+    result = main(["--scale", "tiny", "--only", "admin", "--rounds", "2", "--per-round", "1",
+                   "--json", str(tmp_path / "admin.json")])  # fmt: skip
+
+    rows = result["admin"]["cases"]
+    assert {row["status"] for row in rows} == {"ok"}, [r for r in rows if r["status"] != "ok"]
+    lists = {row["model"] for row in rows if row["kind"] == "list"}
+    assert lists == {model._meta.label for model in admin.site._registry}
+    compared = [row for row in rows if "stock" in row]
+    assert {row["model"] for row in compared} == {
+        "subscriptions.Subscription", "subscriptions.ExtensionSubscription",
+        "subscribers.Subscriber",
+    }  # fmt: skip
+    for row in compared:
+        # like with like: the stock peer shows as many rows a page as ours
+        assert row["stock"]["status"] == "ok" and row["list_per_page"] == 25
+        assert len(row["stock_over_ours"]["rounds"]) == 2
+        assert row["ours"]["n"] == row["stock"]["n"] == 2
+    assert {row["kind"] for row in rows} == {"list", "search/filter", "history"}
+    assert not Tariff.history.filter(history_change_reason=HISTORY_REASON).exists()
+    assert any(t["target"] == "admin p95 < 50 ms" for t in result["targets"])
