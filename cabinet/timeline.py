@@ -13,7 +13,12 @@ The what-if picture of the extension form adds a *proposed* extension — the
 one being typed, not saved — in a lane of its own right under the base, drawn
 hatched and dashed and named «новое расширение», so it is never mistaken for a
 document. Its dates come from the form (periods.py through the model); this
-module only places them.
+module only places them. Its stored extensions are not links there: a click on
+the picture never leaves the form being typed.
+
+On the base card each extension's bar is a link to its card, so the picture is
+a group of links (role="group"); without links it is an image (role="img"), see
+`Timeline.has_links`.
 """
 
 import datetime
@@ -90,6 +95,7 @@ class Tick:
     label: str
     major: bool
     anchor: str = "middle"
+    line: bool = True  # False: a label only (the first month's, at the left edge)
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,12 @@ class Timeline:
     @property
     def view_box(self) -> str:
         return f"0 0 {self.width} {self.height}"
+
+    @property
+    def has_links(self) -> bool:
+        """Whether bars lead to their cards: the picture is then a group of links,
+        else an image (an image holds nothing focusable)."""
+        return any(bar.href for bar in self.bars)
 
 
 def short_tariff_name(name: str) -> str:
@@ -169,27 +181,45 @@ def _label_extent(label: Label) -> tuple[float, float]:
     return label.x, label.x + width
 
 
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def _ticks(first: datetime.date, last: datetime.date, scale: _Scale) -> list[Tick]:
+    """A line at each month's first day after `first`, every (or every 3rd, 12th)
+    month named there; the first month is named at the left edge, with its year.
+
+    A month's name that would run into the first month's is left out (its line
+    stays); a year it carried goes to the next name.
+    """
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     every = 1 if months <= 15 else 3 if months <= 40 else 12
-    ticks = []
-    day = datetime.date(first.year, first.month, 1)
+    first_text = f"{MONTHS[first.month - 1]} {first.year}"
+    ticks = [Tick(PLOT_LEFT, first_text, False, "start", line=False)]
+    free_from = PLOT_LEFT + _text_width(first_text) + LABEL_GAP
+    year_owed = False
+    day = _next_month(first)
     while day <= last:
-        if day > first:
-            labelled = (day.month - 1) % every == 0
-            text = ""
-            if labelled:
-                text = str(MONTHS[day.month - 1])
-                if day.month == 1 or not any(t.label for t in ticks):
-                    text = f"{text} {day.year}"
-            x = scale.x(day)
-            anchor = "middle"
-            if x - _text_width(text) / 2 < PLOT_LEFT:
-                anchor = "start"
-            elif x + _text_width(text) / 2 > PLOT_RIGHT:
-                anchor = "end"
-            ticks.append(Tick(x, text, day.month == 1, anchor))
-        day = datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        text = ""
+        if (day.month - 1) % every == 0:
+            text = str(MONTHS[day.month - 1])
+            if day.month == 1 or year_owed:
+                text = f"{text} {day.year}"
+        x = scale.x(day)
+        anchor = "middle"
+        if x - _text_width(text) / 2 < PLOT_LEFT:
+            anchor = "start"
+        elif x + _text_width(text) / 2 > PLOT_RIGHT:
+            anchor = "end"
+        if text:
+            width = _text_width(text)
+            left = {"start": x, "end": x - width}.get(anchor, x - width / 2)
+            crowded = left < free_from
+            year_owed = crowded and str(day.year) in text
+            if crowded:
+                text = ""
+        ticks.append(Tick(x, text, day.month == 1, anchor))
+        day = _next_month(day)
     return ticks
 
 
@@ -342,7 +372,8 @@ def build_timeline(
                 css,
                 label,
                 _("№ %(number)s: %(text)s") % {"number": extension.number, "text": text},
-                reverse("extension_detail", args=[extension.pk]),
+                # In the what-if the picture is part of a form being typed: no bar leads away.
+                "" if proposed is not None else reverse("extension_detail", args=[extension.pk]),
                 lane,
             )
         )

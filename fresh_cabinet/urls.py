@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cabinet.views import language
 from ops import views as ops_views
 
 admin.site.site_header = "Fresh Cabinet — администрирование сервиса"
@@ -10,7 +11,8 @@ admin.site.index_title = "Управление сервисом"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", ops_views.health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also keeps a signed-in user's choice for their mails.
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("", include("cabinet.urls")),
     path("api/", include("api.urls")),
 ]

@@ -34,7 +34,9 @@ class Membership(models.Model):
     """A user's place in one partner organization, with a role.
 
     A user belongs to at most one organization; the role decides what the
-    user may do there (owner and operator write, user reads).
+    user may do there (owner and operator write, user reads). `language` is
+    the user's chosen cabinet language (the header's switch stores it here as
+    well as in the cookie): the reminder mails are written in it.
     """
 
     class Role(models.TextChoices):
@@ -55,6 +57,13 @@ class Membership(models.Model):
         verbose_name=_("пользователь"),
     )
     role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.USER)
+    language = models.CharField(
+        _("язык"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("Язык кабинета и писем сотрудника; меняется переключателем языка в кабинете."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -66,6 +75,11 @@ class Membership(models.Model):
                 condition=Q(role__in=["owner", "operator", "user"]),
                 name="subscribers_membership_role_valid",
                 violation_error_code="role_invalid",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="subscribers_membership_language_valid",
+                violation_error_code="language_invalid",
             ),
         ]
 
@@ -116,6 +130,13 @@ class Subscriber(models.Model):
     city = models.CharField(_("город"), max_length=100, blank=True)
     email = models.EmailField(_("электронная почта"), blank=True)
     phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    # What an invoice to the subscriber needs (billing/): the buyer's address and where to send it.
+    legal_address = models.CharField(_("юридический адрес"), max_length=500, blank=True)
+    invoice_email = models.EmailField(
+        _("электронная почта для счетов"),
+        blank=True,
+        help_text=_("Если не указана, счета отправляются на электронную почту абонента."),
+    )
     created_at = models.DateTimeField(_("создан"), auto_now_add=True)
     history = HistoricalRecords()
 
@@ -126,8 +147,12 @@ class Subscriber(models.Model):
         verbose_name_plural = _("абоненты")
         ordering = ["name", "pk"]
         indexes = [
-            models.Index(fields=["organization", "name"], name="subscriber_org_name_idx"),
+            # With the id: a page's keys in name order are read from the index alone,
+            # its search filter too (no table row read for the names it skips).
+            models.Index(fields=["organization", "name", "id"], name="subscriber_org_name_idx"),
             models.Index(fields=["bin_iin"], name="subscriber_bin_iin_idx"),
+            # The admin's list of every partner's subscribers, in `ordering`'s order.
+            models.Index(fields=["name", "id"], name="subscriber_name_pk_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -139,6 +164,11 @@ class Subscriber(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def invoice_recipient(self) -> str:
+        """Where the subscriber's invoices go: its e-mail for invoices, else its e-mail."""
+        return self.invoice_email or self.email
 
     def clean(self):
         # The code is assigned before the constraints are validated, so a

@@ -10,12 +10,13 @@ compared with the stored row), and a document is filed under the
 organization the subscriber has under the lock.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from common.locking import locked_transaction, record_deleted_error
 
-from .models import ServiceOrganization, Subscriber
+from .models import Membership, ServiceOrganization, Subscriber
 
 
 def _record(instance, user, reason: str) -> None:
@@ -75,6 +76,25 @@ def subscriber_save(*, subscriber: Subscriber, user) -> Subscriber:
         return subscriber
 
 
+def subscriber_invoice_details_save(
+    *, subscriber: Subscriber, legal_address: str, invoice_email: str, user
+) -> Subscriber:
+    """Change what an invoice to the subscriber needs (the cabinet's «Данные для счетов»).
+
+    The row is re-read under its lock and only these two fields change, so a
+    change another user made meanwhile to the rest of the card is kept.
+    """
+    with locked_transaction() as locks:
+        _lock_existing(locks, Subscriber, subscriber)
+        current = Subscriber.objects.get(pk=subscriber.pk)
+        current.legal_address = legal_address
+        current.invoice_email = invoice_email
+        current.full_clean()
+        _record(current, user, _("Данные для счетов"))
+        current.save(force_update=True)
+        return current
+
+
 def subscriber_delete(*, subscriber: Subscriber, user) -> None:
     with locked_transaction() as locks:
         _lock_existing(locks, Subscriber, subscriber)
@@ -90,3 +110,16 @@ def subscriber_delete(*, subscriber: Subscriber, user) -> None:
             )
         _record(current, user, _("Удаление"))
         current.delete()
+
+
+def membership_set_language(*, user, language: str) -> bool:
+    """Keep the cabinet language `user` chose on their membership: their reminder
+    mails are written in it. True when stored; False for a language the cabinet
+    does not offer, or a user without a membership (staff: the cookie is enough).
+
+    One UPDATE of one column, without a lock or a history entry: a preference
+    that no rule and no other write relies on.
+    """
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return False
+    return Membership.objects.filter(user=user).update(language=language) > 0

@@ -8,7 +8,14 @@ before its end gets the 3-day reminder once, not three mails.
 
 Each organization's owners and operators (with an e-mail) get one mail per
 run listing its due subscriptions and, under each, its posted extensions that
-end with it.
+end with it, with links to the base subscription's card and to its renewal
+form (absolute, from `settings.CABINET_BASE_URL`: a worker has no request).
+The mail is written in each recipient's cabinet language
+(`Membership.language`, stored by the header's language switch): recipients
+are grouped by language, one mail per group. Colleagues who read one language
+share one mail, as all of them did when the mail was Russian only (they see
+who else was told, and a run sends at most three mails per organization, not
+one per person), and a mail's text depends only on its language.
 
 The command enqueues one background task per organization
 (`subscriptions.tasks.send_organization_reminders`); the worker that runs it
@@ -23,7 +30,8 @@ refuses a row another run already inserted, or is inserting right now
 SQLite's IMMEDIATE transactions serialize the runs) — then sends the mail
 about the rows it did insert. So two tasks for one organization (two runs of
 the command, two workers on two machines) send each reminder once. A failed
-send rolls the rows back and fails the task, so the next run tries again.
+send rolls the rows back and fails the task, so the next run tries again
+(also the language groups whose mail had already gone: twice, never lost).
 Unlike the cabinet's mails this one is deliberately sent *inside* the
 transaction, not in `on_commit`: a reminder is better sent twice (a worker
 dying between sending and committing) than lost.
@@ -32,15 +40,18 @@ dying between sending and committing) than lost.
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
-from common.formatting import russian_plural
+from common.formatting import fmt, plural_word
 from subscribers.models import Membership, ServiceOrganization
 
 from .models import ExtensionSubscription, ReminderSent, Status, Subscription, Tariff
@@ -73,11 +84,28 @@ class DueReminder:
 
     @property
     def days_left_label(self) -> str:
+        """«осталось 2 дня», «остался 21 день», «сегодня последний день» in the active language."""
         if self.days_left == 0:
-            return "сегодня последний день"
-        words = ("день", "дня", "дней")
-        verb = "остался" if russian_plural(self.days_left, words) == "день" else "осталось"
-        return f"{verb} {self.days_left} {russian_plural(self.days_left, words)}"
+            return gettext("сегодня последний день")
+        phrase = plural_word(
+            self.days_left,
+            ("остался %(count)s день", "осталось %(count)s дня", "осталось %(count)s дней"),
+            ngettext("остался %(count)s день", "осталось %(count)s дней", self.days_left),
+        )
+        return phrase % {"count": self.days_left}
+
+    @property
+    def card_url(self) -> str:
+        return cabinet_url("subscription_detail", self.subscription.pk)
+
+    @property
+    def renewal_url(self) -> str:
+        return cabinet_url("subscription_renew", self.subscription.pk)
+
+
+def cabinet_url(name: str, *args) -> str:
+    """The absolute address of a cabinet page, for mails: CABINET_BASE_URL + its path."""
+    return settings.CABINET_BASE_URL.rstrip("/") + reverse(name, args=args)
 
 
 @dataclass
@@ -85,6 +113,16 @@ class OrganizationReminders:
     organization: ServiceOrganization
     recipients: list[str]
     reminders: list[DueReminder]
+    # Each recipient's cabinet language (e-mail → "ru", "kk", "en").
+    languages: dict[str, str] = field(default_factory=dict)
+
+    def recipients_by_language(self) -> list[tuple[str, list[str]]]:
+        """[(language, its recipients)], in the order of settings.LANGUAGES."""
+        order = [code for code, _name in settings.LANGUAGES]
+        groups: dict[str, list[str]] = defaultdict(list)
+        for email in self.recipients:
+            groups[self.languages.get(email, settings.LANGUAGE_CODE)].append(email)
+        return sorted(groups.items(), key=lambda group: order.index(group[0]))
 
 
 def _tariff_thresholds() -> dict[int, tuple[int, ...]]:
@@ -149,39 +187,57 @@ def due_reminders(
         )
         batch.reminders.append(DueReminder(subscription, threshold, days_left))
 
-    recipients = defaultdict(set)
-    for organization_id, email in (
+    languages = defaultdict(dict)
+    for organization_id, email, language in (
         Membership.objects.filter(
             organization__in=by_organization.keys(), role__in=RECIPIENT_ROLES, user__is_active=True
         )
         .exclude(user__email="")
-        .values_list("organization_id", "user__email")
+        .order_by("pk")
+        .values_list("organization_id", "user__email", "language")
     ):
-        recipients[organization_id].add(email)
+        # Two staff sharing one address get one mail, in the earlier one's language.
+        languages[organization_id].setdefault(email, language)
     for organization_id, batch in by_organization.items():
-        batch.recipients = sorted(recipients[organization_id])
+        batch.languages = languages[organization_id]
+        batch.recipients = sorted(batch.languages)
     return sorted(by_organization.values(), key=lambda batch: batch.organization.name)
 
 
-def build_message(batch: OrganizationReminders, today: datetime.date) -> EmailMultiAlternatives:
-    count = len(batch.reminders)
-    context = {
-        "organization": batch.organization,
-        "reminders": batch.reminders,
-        "today": today,
-        "count": count,
-    }
-    subject = (
-        f"Fresh Cabinet: заканчиваются подписки абонентов ({count}) — {batch.organization.name}"
-    )
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/reminder.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=batch.recipients,
-    )
-    message.attach_alternative(render_to_string("emails/reminder.html", context), "text/html")
+def build_message(
+    batch: OrganizationReminders, today: datetime.date, *, language: str, recipients: list[str]
+) -> EmailMultiAlternatives:
+    """The mail to `recipients`, all of whom read `language`: plain text and HTML."""
+    with translation.override(language):
+        count = len(batch.reminders)
+        context = {
+            "organization": batch.organization,
+            "reminders": batch.reminders,
+            "today": fmt(today),
+            "count": count,
+            "home_url": cabinet_url("home"),
+        }
+        subject = gettext(
+            "Fresh Cabinet: заканчиваются подписки абонентов (%(count)s) — %(organization)s"
+        ) % {"count": count, "organization": batch.organization.name}
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("emails/reminder.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
+        )
+        message.attach_alternative(render_to_string("emails/reminder.html", context), "text/html")
     return message
+
+
+def build_messages(
+    batch: OrganizationReminders, today: datetime.date
+) -> list[EmailMultiAlternatives]:
+    """One mail per language its recipients read."""
+    return [
+        build_message(batch, today, language=language, recipients=recipients)
+        for language, recipients in batch.recipients_by_language()
+    ]
 
 
 def _claim(reminder: DueReminder, recipients: str) -> bool:
@@ -205,9 +261,14 @@ def _send_organization(batch: OrganizationReminders, today) -> OrganizationRemin
         recipients = ", ".join(batch.recipients)
         claimed = [reminder for reminder in batch.reminders if _claim(reminder, recipients)]
         if claimed:
-            sent = OrganizationReminders(batch.organization, batch.recipients, claimed)
+            sent = OrganizationReminders(
+                batch.organization, batch.recipients, claimed, batch.languages
+            )
             # An exception here rolls the claimed rows back: the next run retries.
-            build_message(sent, today).send(fail_silently=False)
+            with get_connection() as connection:  # one SMTP session for the language groups
+                for message in build_messages(sent, today):
+                    message.connection = connection
+                    message.send(fail_silently=False)
             return sent
     return OrganizationReminders(batch.organization, batch.recipients, [])
 

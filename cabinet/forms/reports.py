@@ -42,21 +42,36 @@ class MonthField(forms.Field):
         return datetime.date(year, int(match["month"]), 1)
 
 
+# The default range: 12 months around today's, 5 before it and 6 after. Extensions
+# are counted in the month they start, and they are posted from today on (R7),
+# so a partner's months ahead are as full as the past ones.
+MONTHS_BEFORE_CURRENT = 5
+MONTHS_AFTER_CURRENT = DEFAULT_MONTHS - 1 - MONTHS_BEFORE_CURRENT
+FIRST_MONTH = datetime.date(MIN_YEAR, 1, 1)
+LAST_MONTH = datetime.date(MAX_YEAR, 12, 1)
+
+
+def default_months(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """(first, last) month of the default range around `today`'s month, moved
+    inside the report's years (R18) when today is near their edge."""
+    last = min(add_months(today.replace(day=1), MONTHS_AFTER_CURRENT), LAST_MONTH)
+    first = max(add_months(last, 1 - DEFAULT_MONTHS), FIRST_MONTH)
+    last = min(add_months(first, DEFAULT_MONTHS - 1), LAST_MONTH)
+    return first, last
+
+
 class MonthRangeForm(forms.Form):
     """«С месяца» / «По месяц»; an empty field takes its default.
 
-    Default: the last 12 months up to the current one. At most 36 months.
+    Default: 12 months around the current one (`default_months`). At most 36 months.
     """
 
     from_month = MonthField(label=_("С месяца"), required=False)
     to_month = MonthField(label=_("По месяц"), required=False)
 
     def __init__(self, data=None, *, today: datetime.date, **kwargs):
-        current = today.replace(day=1)
-        self.defaults = {
-            "from_month": add_months(current, 1 - DEFAULT_MONTHS),
-            "to_month": current,
-        }
+        first, last = default_months(today)
+        self.defaults = {"from_month": first, "to_month": last}
         # The page shows the months it reports on, also when they were defaults.
         data = (data or {}).copy()
         for name, default in self.defaults.items():

@@ -24,6 +24,7 @@ from cabinet.forms.documents import ExtensionForm, SubscriptionForm
 from cabinet.forms.reports import MonthRangeForm
 from cabinet.widgets import DateControl, MonthControl
 from subscriptions.models import ExtensionSubscription, Subscription
+from subscriptions.periods import add_months
 from tests.cabinet.pages import field_errors, page_form
 
 LANGUAGES = ["ru", "kk", "en"]
@@ -160,9 +161,13 @@ def test_the_report_reads_the_month_in_every_language(language, typed, today):
 def test_the_report_shows_its_default_months_as_mm_yyyy(today):
     form = MonthRangeForm({}, today=today)
 
-    tag = input_tag(str(form["to_month"]), "to_month")
+    first = input_tag(str(form["from_month"]), "from_month")
+    last = input_tag(str(form["to_month"]), "to_month")
 
-    assert attribute(tag, "value") == today.strftime("%m.%Y")
+    # 12 months around today's (tests/cabinet/test_report_extensions_by_month.py)
+    current = today.replace(day=1)
+    assert attribute(first, "value") == add_months(current, -5).strftime("%m.%Y")
+    assert attribute(last, "value") == add_months(current, 6).strftime("%m.%Y")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

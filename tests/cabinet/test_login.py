@@ -1,11 +1,13 @@
 """«Вход» and logging out."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
 from cabinet.forms.auth import INVALID_LOGIN_MESSAGE
+from subscribers.models import Membership
 
 PASSWORD = "secret-pass-123"
 
@@ -109,3 +111,20 @@ def test_anonymous_user_is_asked_to_log_in(client, db, name):
     response = client.get(reverse(name))
 
     assertRedirects(response, f"{reverse('login')}?next={reverse(name)}")
+
+
+def test_a_new_browser_opens_the_cabinet_in_the_language_kept_for_the_user(client, operator):
+    Membership.objects.filter(user=operator).update(language="kk")
+
+    response = client.post(reverse("login"), {"username": "operator", "password": PASSWORD})
+
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "kk"
+    assertContains(client.get(reverse("home")), '<html lang="kk"')
+
+
+def test_a_language_chosen_on_the_login_page_is_kept_for_the_user(client, operator):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    client.post(reverse("login"), {"username": "operator", "password": PASSWORD})
+
+    assert Membership.objects.get(user=operator).language == "en"

@@ -11,6 +11,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from cabinet.forms.reports import MonthRangeForm
 from cabinet.report_chart import nice_step
+from subscriptions import clock
 from subscriptions.periods import add_months
 from tests.report_figures import d, expected_sums, report_extension, report_sums
 
@@ -67,15 +68,53 @@ def test_months_without_extensions_show_zeros(logged_in, viewer, extensions_of_2
     assertContains(response, "Май 2025")
 
 
-def test_the_default_range_is_the_last_twelve_months(logged_in, viewer, extensions_of_2025, today):
-    response = logged_in(viewer).get(URL)
+@pytest.mark.parametrize(
+    ("day", "first", "last"),
+    [
+        (d("2026-03-10"), d("2025-10-01"), d("2026-09-01")),
+        (d("2027-12-31"), d("2027-07-01"), d("2028-06-01")),
+    ],
+)
+def test_the_default_range_is_the_twelve_months_around_today(
+    logged_in, viewer, extensions_of_2025, day, first, last
+):
+    client = logged_in(viewer)
+
+    with clock.today_is(day):
+        response = client.get(URL)
 
     report = response.context["report"]
-    current = today.replace(day=1)
-    assert report.last_month == current
-    assert report.first_month == add_months(current, -11)
+    assert (report.first_month, report.last_month) == (first, last)
     assert len(report.months) == 12
-    assertContains(response, f'value="{current:%m.%Y}"')
+    assert add_months(first, 5) == day.replace(day=1)  # 5 months before today's, 6 after
+    assertContains(response, f'value="{first:%m.%Y}"')
+    assertContains(response, f'value="{last:%m.%Y}"')
+
+
+def test_the_report_opens_on_the_months_ahead_too(logged_in, viewer, extensions_of_2025):
+    """In March 2025 the extensions already posted for April and June are on the first page."""
+    client = logged_in(viewer)
+
+    with clock.today_is(d("2025-03-10")):
+        response = client.get(URL)
+
+    report = response.context["report"]
+    assert (report.first_month, report.last_month) == (d("2024-10-01"), d("2025-09-01"))
+    assert report.total.documents == len(extensions_of_2025) == 5
+
+
+@pytest.mark.parametrize(
+    ("day", "first", "last"),
+    [
+        (d("2099-11-20"), d("2099-01-01"), d("2099-12-01")),
+        (d("2000-02-15"), d("2000-01-01"), d("2000-12-01")),
+    ],
+)
+def test_near_the_edge_of_the_business_range_the_default_stays_inside_it(day, first, last):
+    form = MonthRangeForm({}, today=day)
+
+    assert form.is_valid(), form.errors
+    assert (form.first_month, form.last_month) == (first, last)
 
 
 def test_the_form_accepts_month_dot_year_too(today):

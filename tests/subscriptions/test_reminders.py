@@ -291,6 +291,24 @@ def test_the_mail_has_a_plain_text_and_an_html_part_in_russian(staff, ending_in,
     assert "осталось 2 дня" in html
 
 
+def test_the_mail_advises_to_renew_not_the_grace_subscription(staff, ending_in, mailoutbox):
+    # A renewal («Продлить») is an «Основная» that continues the base; a «Продлевающая»
+    # is the few days' grace after the end (R13), not what keeps a client working.
+    ending_in(10)
+
+    run()
+
+    (message,) = mailoutbox
+    ((html, _mimetype),) = message.alternatives
+    assert (
+        "Чтобы абонент продолжил работу без перерыва, продлите подписку по ссылке «Продлить» "
+        "или в карточке подписки в личном кабинете." in message.body
+    )
+    assert "продлите подписку: «Продлить» в ее строке или в карточке подписки" in html
+    for text in (message.subject, message.body, html):
+        assert "продлевающ" not in text.lower()
+
+
 def test_a_failed_send_records_nothing_and_the_next_run_retries(
     staff, ending_in, mailoutbox, monkeypatch, caplog
 ):

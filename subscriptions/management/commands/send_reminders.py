@@ -18,17 +18,23 @@ from common.formatting import russian_plural
 from subscriptions import clock
 from subscriptions.reminders import due_reminders
 from subscriptions.tasks import send_organization_reminders
+from subscriptions.validators import business_range_error, in_business_range
 
 SUBSCRIPTIONS = ("подписка", "подписки", "подписок")
 
 
 def _day(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError:
         raise CommandError(
             f"Дата «{value}» не распознана: укажите ее в формате ГГГГ-ММ-ДД, например 2025-01-31."
         ) from None
+    # R18: no document lives outside the business range, and the thresholds'
+    # horizon past 31.12.9999 is no date at all.
+    if not in_business_range(day):
+        raise CommandError(f"--date {value}: {' '.join(business_range_error().messages)}")
+    return day
 
 
 class Command(BaseCommand):
