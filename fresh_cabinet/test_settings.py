@@ -1,5 +1,9 @@
 """Settings for the test suite: the same as production code paths, faster hashing."""
 
+import atexit
+import shutil
+import tempfile
+
 from .settings import *  # noqa: F403
 
 # Login tests would spend seconds in PBKDF2 otherwise.
@@ -16,3 +20,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # effects right after `enqueue()`; tests/subscriptions/test_tasks.py switches
 # back to the database backend to prove tasks also run through the queue.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# The jobs' files of this test run go to a temporary folder of its own (removed at
+# exit), never to var/ in the checkout; tests that look at the files give each
+# test a folder (tests/jobs/conftest.py).
+_JOB_FILES = tempfile.mkdtemp(prefix="fresh-cabinet-test-job-files-")
+atexit.register(shutil.rmtree, _JOB_FILES, ignore_errors=True)
+STORAGES["job_files"]["OPTIONS"]["location"] = _JOB_FILES  # noqa: F405
+# A test database is thrown away: on PostgreSQL its commits need not wait for the
+# disk (the transactional tests and the live server commit thousands of times).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
