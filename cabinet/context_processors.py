@@ -6,8 +6,18 @@ from subscribers.access import membership_of
 _NAV_SECTIONS = {
     "home": "home",
     "subscription_list": "subscriptions",
+    # «Продление за месяц» is reached from the subscription list (and «Личный кабинет»).
+    "bulk_renewal": "subscriptions",
+    "bulk_renewal_batch": "subscriptions",
     "report_extensions_by_month": "reports",
     "api_tokens": "api",
+    # «Прайс-лист» and «Реквизиты» open from «Личный кабинет».
+    "requisites": "home",
+    "price_list": "home",
+    # A job's pages («Мои файлы») belong to no section of the navigation.
+    "job_list": "",
+    "job_detail": "",
+    "job_download": "",
 }
 
 

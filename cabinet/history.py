@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from common.formatting import fmt, format_tenge
-from subscriptions.models import Status, Tariff, TariffPeriod
+from subscriptions.models import UNTIL_BASE_END_LABEL, Status, Tariff, TariffPeriod
 
 BASE_FIELDS = (
     ("status", _("Состояние")),
@@ -52,6 +52,8 @@ def _display(name, value, tariffs, periods) -> str:
         tariff = tariffs.get(value)
         return tariff.name if tariff else f"#{value}"
     if name == "period":
+        if value == UNTIL_BASE_END:
+            return str(UNTIL_BASE_END_LABEL)
         period = periods.get(value)
         return period.label if period else f"#{value}"
     if isinstance(value, datetime.date):
@@ -61,7 +63,13 @@ def _display(name, value, tariffs, periods) -> str:
     return str(value)
 
 
+# An extension «до окончания подписки на тариф» has no period: its record shows that instead.
+UNTIL_BASE_END = "until_base_end"
+
+
 def _value(record, name):
+    if name == "period" and getattr(record, "until_base_end", False):
+        return UNTIL_BASE_END
     # Foreign keys are compared by id: no query per record.
     if name in ("tariff", "period"):
         return getattr(record, f"{name}_id")

@@ -4,7 +4,21 @@ through the view, its form (cabinet/forms/), template and service."""
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api_tokens, auth, documents, lists, preview, renewal, reports, subscribers
+from .views import (
+    api_tokens,
+    auth,
+    billing,
+    bulk_renewal,
+    documents,
+    ending,
+    grace,
+    jobs,
+    lists,
+    preview,
+    renewal,
+    reports,
+    subscribers,
+)
 
 urlpatterns = [
     # Вход → Личный кабинет
@@ -54,6 +68,24 @@ urlpatterns = [
         "subscriptions/<int:pk>/delete/", documents.subscription_delete, name="subscription_delete"
     ),
     path("subscriptions/<int:pk>/renew/", renewal.subscription_renew, name="subscription_renew"),
+    # Продление за месяц: the month's bases, renewed in bulk; a batch's progress and outcome
+    path("renewal/month/", bulk_renewal.bulk_renewal, name="bulk_renewal"),
+    path(
+        "renewal/month/batches/<int:pk>/",
+        bulk_renewal.bulk_renewal_batch,
+        name="bulk_renewal_batch",
+    ),
+    path(
+        "renewal/month/batches/<int:pk>/export/",
+        bulk_renewal.bulk_renewal_batch_export,
+        name="bulk_renewal_batch_export",
+    ),
+    path("subscriptions/<int:pk>/grace/", grace.grace_create, name="grace_create"),
+    path(
+        "subscriptions/<int:pk>/end-early/",
+        ending.subscription_end_early,
+        name="subscription_end_early",
+    ),
     # Подписка на расширение тарифа
     path(
         "subscriptions/<int:pk>/extensions/new/",
@@ -70,6 +102,12 @@ urlpatterns = [
     path("extensions/<int:pk>/post/", documents.extension_post, name="extension_post"),
     path("extensions/<int:pk>/unpost/", documents.extension_unpost, name="extension_unpost"),
     path("extensions/<int:pk>/delete/", documents.extension_delete, name="extension_delete"),
+    path("extensions/<int:pk>/end-early/", ending.extension_end_early, name="extension_end_early"),
+    path(
+        "extensions/<int:pk>/change-quantity/",
+        ending.extension_change_quantity,
+        name="extension_change_quantity",
+    ),
     # Отчет «Расширения по месяцам»
     path(
         "reports/extensions-by-month/",
@@ -81,7 +119,20 @@ urlpatterns = [
         reports.report_extensions_by_month_export,
         name="report_extensions_by_month_export",
     ),
+    # Большие выгрузки и другие длительные операции: страница с ходом, файл, «Мои файлы»
+    path("jobs/", jobs.job_list, name="job_list"),
+    path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/status/", jobs.job_status, name="job_status"),
+    path("jobs/<int:pk>/download/", jobs.job_download, name="job_download"),
     # Ключи API (the JSON API itself is api/)
     path("api-tokens/", api_tokens.token_list, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
+    # Счета и цены: реквизиты организации, прайс-лист, данные абонента для счетов
+    path("billing/requisites/", billing.requisites, name="requisites"),
+    path("billing/prices/", billing.price_list_page, name="price_list"),
+    path(
+        "subscribers/<int:pk>/invoice-details/",
+        billing.subscriber_invoice_details,
+        name="subscriber_invoice_details",
+    ),
 ]

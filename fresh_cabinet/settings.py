@@ -1,13 +1,15 @@
 """Settings of Fresh Cabinet, read once from the environment (django-environ).
 
 Every variable is listed in `.env.example`. Development defaults are safe to run
-on a laptop; production must set SECRET_KEY, DEBUG=False and ALLOWED_HOSTS.
+on a laptop; production must set SECRET_KEY, DEBUG=False, ALLOWED_HOSTS and
+CABINET_BASE_URL (the links in the mails).
 """
 
 import datetime
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +51,10 @@ INSTALLED_APPS = [
     "ops",
     "subscribers",
     "subscriptions",
+    # Requisites and the partner's own prices (invoices and acts build on them): billing/.
+    "billing",
+    # Long operations a user comes back to (big downloads, bulk work): jobs/.
+    "jobs",
     "cabinet",
     "api",
 ]
@@ -186,6 +192,16 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Fresh Cabinet <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The cabinet's public address, as partners open it (with its path prefix, if
+# the cabinet is served under one): the links in the mails lead there. Workers
+# build those links with no request at hand, hence a setting, not the Host header.
+CABINET_BASE_URL = env.str("CABINET_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if not CABINET_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"CABINET_BASE_URL={CABINET_BASE_URL!r}: give the cabinet's address with its scheme, "
+        "e.g. https://cabinet.example.kz"
+    )
+
 # --- Background tasks (django-tasks) ----------------------------------------
 # Work longer than a request (reminder mails; later bulk renewal, large
 # downloads) is enqueued as a row in the database and run by
@@ -223,7 +239,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Fresh Cabinet API",
     "DESCRIPTION": (
         "API только для чтения для систем обслуживающих организаций: абоненты, их лимиты "
-        "на день, подписки на тарифы с расширениями. Все данные — только своей организации."
+        "на день, подписки на тарифы с расширениями, прайс-лист организации. Все данные — "
+        "только своей организации."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -262,6 +279,42 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# --- Long operations and their files (jobs/) ---------------------------------
+# A download of more than DOWNLOAD_IMMEDIATE_MAX_ROWS rows is not built in the
+# request: it becomes a job that a `db_worker` runs, with a progress page, and
+# its file is kept for JOB_FILES_KEEP_HOURS in the `job_files` storage (a folder,
+# JOB_FILES_ROOT). The folder is never served by a URL: files leave only through
+# the cabinet's download view, to users of the job's organization (personal
+# data: no MEDIA_ROOT, which web servers usually serve to anyone). With workers
+# on other machines than the app servers, JOB_FILES_ROOT must be a folder they
+# all share (or the alias another Django storage), README «Deploy».
+# `manage.py purge_jobs` (hourly) deletes the files past their time.
+
+DOWNLOAD_IMMEDIATE_MAX_ROWS = env.int("DOWNLOAD_IMMEDIATE_MAX_ROWS", default=5000)
+JOB_FILES_ROOT = env.path("JOB_FILES_ROOT", default=BASE_DIR / "var" / "job_files")
+STORAGES["job_files"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {
+        "location": str(JOB_FILES_ROOT),
+        "file_permissions_mode": 0o640,
+        "directory_permissions_mode": 0o750,
+    },
+}
+JOB_FILES_KEEP_HOURS = env.int("JOB_FILES_KEEP_HOURS", default=24)
+# A running job whose worker has written no progress for this long is taken for
+# dead (the worker was killed): its page says so and purge_jobs fails it.
+JOB_STALLED_AFTER_MINUTES = env.int("JOB_STALLED_AFTER_MINUTES", default=30)
+# Finished jobs stay listed in the admin this long (their files go much sooner).
+JOB_ROWS_KEEP_DAYS = env.int("JOB_ROWS_KEEP_DAYS", default=30)
+# Jobs one user may have waiting or running at once (a click on a big download
+# while three are being prepared asks to wait).
+JOBS_ACTIVE_PER_USER = env.int("JOBS_ACTIVE_PER_USER", default=3)
+# How often a running job writes its progress (one UPDATE each time).
+JOB_PROGRESS_INTERVAL_SECONDS = env.float("JOB_PROGRESS_INTERVAL_SECONDS", default=0.5)
+# «Продление за месяц»: a batch of up to this many bases (a page of the list) is
+# renewed in the request; a bigger one is a job with its progress page.
+BULK_RENEWAL_IMMEDIATE_MAX = env.int("BULK_RENEWAL_IMMEDIATE_MAX", default=25)
 
 # --- Security (production) --------------------------------------------------
 

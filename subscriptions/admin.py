@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_admin_lightweight_date_hierarchy.templatetags.ldh_admin_list import (
@@ -31,11 +31,15 @@ from common.admin import (
     TamperedIdsMixin,
     inline_rows,
     refuse_second_write,
+    search_words,
 )
 from common.admin_russian import RussianNamesMixin, tenge_display
+from subscribers.models import ServiceOrganization, Subscriber
+from subscribers.selectors import subscriber_search_q
 
 from . import clock
 from .models import (
+    UNTIL_BASE_END_LABEL,
     ExtensionSubscription,
     NumberSequence,
     Status,
@@ -172,7 +176,7 @@ def write_extension(extension: ExtensionSubscription, *, user, changed_fields):
             return extension
         if not set(changed_fields) - {"status"}:
             return extension
-        # Anything else on a posted one: the service refuses («сначала отмените проведение»).
+        # Anything else on a posted one: the service refuses (rules.posted_edit_refusal).
     return extension_save(extension=extension, user=user, post=wanted_posted)
 
 
@@ -242,8 +246,12 @@ class TariffAdminForm(forms.ModelForm):
             "infobases",
             "resource",
             "max_quantity",
+            "offers_until_base_end",
             "offered_for",
             "reminder_days",
+            "grace_days",
+            "grace_window_days",
+            "grace_price",
         ]
 
 
@@ -276,8 +284,12 @@ class TariffAdmin(RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, ReadOn
         (_("Тариф"), {"fields": ["name", "kind", "is_active", "description", "reminder_days"]}),
         (_("Основной тариф: что включено"), {"fields": ["sessions", "infobases"]}),
         (
+            _("Основной тариф: продлевающая подписка («обещанный платеж»)"),
+            {"fields": ["grace_days", "grace_window_days", "grace_price"]},
+        ),
+        (
             _("Тариф расширения: что добавляет и к каким тарифам"),
-            {"fields": ["resource", "max_quantity", "offered_for"]},
+            {"fields": ["resource", "max_quantity", "offers_until_base_end", "offered_for"]},
         ),
     ]
     inlines = [TariffPeriodInline]
@@ -406,6 +418,25 @@ DOCUMENT_READONLY = [
 ]
 
 
+def show_until_base_end(form) -> None:
+    """An extension «до окончания подписки на тариф» has no period: its empty
+    «период действия» says so instead of «---------»."""
+    if form.instance.until_base_end and "period" in form.fields:
+        form.fields["period"].empty_label = UNTIL_BASE_END_LABEL
+
+
+# R14 «Прекратить»: shown, never typed (the cabinet's form and the services write them).
+EARLY_END_READONLY = [
+    "ended_early_on",
+    "planned_ends_on",
+    "early_end_reason",
+    "ended_early_by",
+    "ended_early_at",
+    "unused_amount_tenge",
+]
+EARLY_END_FIELDSET = (_("Досрочное прекращение"), {"fields": EARLY_END_READONLY})
+
+
 class ExtensionInlineForm(forms.ModelForm):
     """A posted extension is read-only in the table; only its status can go back to draft."""
 
@@ -415,6 +446,7 @@ class ExtensionInlineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        show_until_base_end(self)
         if self.instance.pk and self.instance.is_posted:
             for name, field in self.fields.items():
                 if name != "status":
@@ -441,16 +473,16 @@ class ExtensionInline(LateRefusalInlineMixin, PeriodChoiceMixin, admin.TabularIn
         return super().get_queryset(request).select_related("tariff", "period")
 
 
-class LargeDocumentListMixin:
-    """The change list of a table of hundreds of thousands of documents.
+class LargeListMixin:
+    """The change list of a table of hundreds of thousands of rows.
 
     Its date hierarchy does not look for the years and months that have rows
     (Django's `SELECT DISTINCT` over the whole table on every page): the years
-    come from one MIN/MAX over `starts_on` (two index probes), the months and
-    days are the calendar's (django-admin-lightweight-date-hierarchy). The
-    organization is searched by name rather than offered as a sidebar of
-    every partner. Pages of 25 rows; the count is one statement whatever the
-    table's size (LargeTablePaginator).
+    come from one MIN/MAX over the `date_hierarchy` field (two index probes),
+    the months and days are the calendar's
+    (django-admin-lightweight-date-hierarchy). Pages of 25 rows; the count is
+    one statement whatever the table's size (LargeTablePaginator); the order
+    has an index of its own.
     """
 
     date_hierarchy = "starts_on"
@@ -465,7 +497,7 @@ class LargeDocumentListMixin:
     def get_date_hierarchy_drilldown(self, year_lookup, month_lookup):
         if year_lookup is None and month_lookup is None:
             bounds = self.model._default_manager.aggregate(
-                first=Min("starts_on"), last=Max("starts_on")
+                first=Min(self.date_hierarchy), last=Max(self.date_hierarchy)
             )
             if bounds["first"] is None:
                 return []
@@ -475,16 +507,55 @@ class LargeDocumentListMixin:
             return [datetime.date(year, 1, 1) for year in range(first, last + 1)]
         return default_date_hierarchy_drilldown(year_lookup, month_lookup)
 
+
+class LargeDocumentListMixin(LargeListMixin):
+    """A list of documents: the organization is searched by name rather than
+    offered as a sidebar of every partner; see get_search_results()."""
+
+    # An extension: its subscriber is reached, and its base's number searched, through the base.
+    searches_base_number = False
+
     def get_search_results(self, request, queryset, search_term):
-        # «T00000012» typed with a Latin T (or P) finds «Т00000012», here and in autocompletes.
-        search_term = normalize_document_numbers(search_term)
-        return super().get_search_results(request, queryset, search_term)
+        """Each word finds a document by (a part of) its number, its subscriber as
+        the cabinet's search finds one (name, start of the code or BIN/IIN, from
+        their indexes), its partner's name, or — an extension — its base's number.
+
+        «T00000012» typed with a Latin T (or P) finds «Т00000012», here and in
+        autocompletes. The subscribers and partners are looked up apart
+        (`IN (SELECT …)`), not joined: Django's own search joined both tables
+        and compared each name on every document (1–2 s at 250,000 documents).
+        A partner's whole name (any case) lists that partner's documents: the
+        way to filter by partner here, read from the organization's indexes.
+        """
+        partner = ServiceOrganization.objects.filter(name__iexact=search_term.strip())
+        partner_pk = partner.values_list("pk", flat=True).first() if search_term.strip() else None
+        if partner_pk is not None:
+            return queryset.filter(organization_id=partner_pk), False
+        for word in search_words(normalize_document_numbers(search_term)):
+            subscribers = Subscriber.objects.filter(subscriber_search_q(word)).values("pk")
+            partners = ServiceOrganization.objects.filter(name__icontains=word).values("pk")
+            condition = Q(number__icontains=word) | Q(organization__in=partners)
+            if self.searches_base_number:
+                # An extension's subscriber and base through the bases, not a join.
+                bases = Subscription.objects.filter(subscriber__in=subscribers).values("pk")
+                by_number = Subscription.objects.filter(number=word).values("pk")
+                condition |= Q(subscription__in=bases) | Q(subscription__in=by_number)
+            else:
+                condition |= Q(subscriber__in=subscribers)
+            queryset = queryset.filter(condition)
+        return queryset, False
 
 
 class SubscriptionAdminForm(forms.ModelForm):
     class Meta:
         model = Subscription
         fields = ["subscriber", "tariff", "period", "starts_on", "renews", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A main subscription has a period; a grace one (R13) has none (its constraint).
+        if "period" in self.fields:
+            self.fields["period"].required = not self.instance.is_grace
 
 
 @admin.register(Subscription)
@@ -507,7 +578,7 @@ class SubscriptionAdmin(
         "status",
         "kind",
     ]
-    list_filter = ["status", "tariff"]
+    list_filter = ["status", "kind", "tariff"]
     search_fields = [
         "number",
         "subscriber__name",
@@ -517,14 +588,16 @@ class SubscriptionAdmin(
     ]
     list_select_related = ["subscriber", "organization", "tariff", "period"]
     autocomplete_fields = ["subscriber", "renews"]
-    readonly_fields = DOCUMENT_READONLY
+    readonly_fields = [*DOCUMENT_READONLY, *EARLY_END_READONLY, "kind"]
+    unused_amount_tenge = tenge_display("unused_amount", _("не использовано"))
     fieldsets = [
         (
             _("Подписка на тариф"),
             {"fields": ["number", "subscriber", "tariff", "period", "starts_on", "ends_on"]},
         ),
-        (_("Продление"), {"fields": ["renews"]}),
+        (_("Тип подписки и продолжение"), {"fields": ["kind", "renews"]}),
         (_("Проведение"), {"fields": ["status", "posted_by", "posted_at"]}),
+        EARLY_END_FIELDSET,
         (_("Кто и когда"), {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
     actions = ["post_selected", "unpost_selected"]
@@ -537,7 +610,7 @@ class SubscriptionAdmin(
 
     @admin.display(description=_("период действия"), ordering="period__approx_days")
     def period_label(self, obj):
-        return obj.period.label
+        return obj.period_label
 
     @admin.display(description=_("тип подписки"))
     def kind(self, obj):
@@ -608,7 +681,19 @@ class SubscriptionAdmin(
 class ExtensionAdminForm(forms.ModelForm):
     class Meta:
         model = ExtensionSubscription
-        fields = ["subscription", "tariff", "period", "starts_on", "quantity", "status"]
+        fields = [
+            "subscription",
+            "tariff",
+            "period",
+            "until_base_end",
+            "starts_on",
+            "quantity",
+            "status",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        show_until_base_end(self)
 
 
 @admin.register(ExtensionSubscription)
@@ -643,6 +728,7 @@ class ExtensionSubscriptionAdmin(
         "=subscription__subscriber__code",
         "organization__name",
     ]
+    searches_base_number = True
     list_select_related = [
         "subscription",
         "subscription__subscriber",
@@ -651,8 +737,21 @@ class ExtensionSubscriptionAdmin(
         "period",
     ]
     autocomplete_fields = ["subscription"]
-    readonly_fields = [*DOCUMENT_READONLY, "unit_price_tenge", "amount_tenge"]
-    POSTED_READONLY = ["subscription", "tariff", "period", "starts_on", "quantity"]
+    readonly_fields = [
+        *DOCUMENT_READONLY,
+        "unit_price_tenge",
+        "amount_tenge",
+        *EARLY_END_READONLY,
+        "replaces",
+    ]
+    POSTED_READONLY = [
+        "subscription",
+        "tariff",
+        "period",
+        "until_base_end",
+        "starts_on",
+        "quantity",
+    ]
     fieldsets = [
         (
             _("Подписка на расширение тарифа"),
@@ -662,6 +761,7 @@ class ExtensionSubscriptionAdmin(
                     "subscription",
                     "tariff",
                     "period",
+                    "until_base_end",
                     "starts_on",
                     "ends_on",
                     "quantity",
@@ -672,18 +772,44 @@ class ExtensionSubscriptionAdmin(
             _("Проведение"),
             {"fields": ["status", "posted_by", "posted_at", "unit_price_tenge", "amount_tenge"]},
         ),
+        (_("Досрочное прекращение"), {"fields": [*EARLY_END_READONLY, "replaces"]}),
         (_("Кто и когда"), {"fields": ["created_by", "created_at", "updated_at"]}),
     ]
     actions = ["post_selected", "unpost_selected"]
     unit_price_tenge = tenge_display("unit_price", _("цена за единицу"))
     amount_tenge = tenge_display("amount", _("сумма"))
+    unused_amount_tenge = tenge_display("unused_amount", _("не использовано"))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.is_posted:
-            # «Сначала отмените проведение»: only the status stays editable.
-            readonly += self.POSTED_READONLY
+        if obj is not None and (obj.is_posted or obj.loaded_value("status") == Status.POSTED):
+            # «Сначала отмените проведение»: only the status stays editable. Posted as
+            # stored: a refused un-post (R15) shows the same form again, not a 500.
+            readonly += [*self.POSTED_READONLY, "period_label"]
         return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        readonly = self.get_readonly_fields(request, obj)
+        if obj is None or "period_label" not in readonly:
+            return fieldsets
+        if not (obj.until_base_end or obj.is_replacement):
+            return fieldsets
+        # Read-only, its term as every screen says it (`period_label`) in the period's
+        # place: «до окончания подписки на тариф», or a replacement's span.
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        "period_label" if field == "period" else field
+                        for field in options["fields"]
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
 
     @admin.display(description=_("абонент"), ordering="subscription__subscriber__name")
     def subscriber(self, obj):
@@ -696,7 +822,7 @@ class ExtensionSubscriptionAdmin(
 
     @admin.display(description=_("период действия"), ordering="period__approx_days")
     def period_label(self, obj):
-        return obj.period.label
+        return obj.period_label
 
     def save_through_service(self, request, obj, form, change):
         write_extension(obj, user=request.user, changed_fields=form.changed_data)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import DecimalField, Exists, ExpressionWrapper, F, OuterRef, Q
-from django.db.models.functions import Abs
+from django.db.models.functions import Abs, Coalesce
 
 from common.formatting import fmt
 
@@ -138,7 +138,10 @@ def _extension_tariff_not_offered() -> Iterator[Violation]:
 
 def _period_of_other_tariff() -> Iterator[Violation]:
     for model in (Subscription, ExtensionSubscription):
-        documents = model.objects.exclude(period__tariff_id=F("tariff_id"))
+        # An extension «до окончания подписки на тариф» has no period (a constraint).
+        documents = model.objects.filter(period__isnull=False).exclude(
+            period__tariff_id=F("tariff_id")
+        )
         for row in _rows(documents, "number", "organization_id", "tariff__name"):
             yield Violation(
                 "period_of_other_tariff",
@@ -150,14 +153,19 @@ def _period_of_other_tariff() -> Iterator[Violation]:
 
 def _dates_disagree_with_period() -> Iterator[Violation]:
     for model in (Subscription, ExtensionSubscription):
+        replaces = ("replaces_id",) if model is ExtensionSubscription else ()
+        # «До окончания подписки на тариф» has no period: it ends with its base (R5 below).
         rows = _rows(
-            model.objects.all(),
+            model.objects.filter(period__isnull=False),
             "number",
             "organization_id",
             "starts_on",
             "ends_on",
             "period__periodicity",
             "period__count",
+            "ended_early_on",
+            "planned_ends_on",
+            *replaces,
         )
         for row in rows:
             try:
@@ -166,6 +174,21 @@ def _dates_disagree_with_period() -> Iterator[Violation]:
                 )
             except PeriodOutOfRange:
                 expected = None
+            # R14: a replacement runs to the end it took over; a document ended early
+            # keeps its period's end in `planned_ends_on` and ends on `ended_early_on`.
+            if row.get("replaces_id") is not None:
+                expected = row["planned_ends_on"]
+            elif row["ended_early_on"] is not None and row["planned_ends_on"] != expected:
+                yield Violation(
+                    "dates_disagree_with_period",
+                    row["number"],
+                    row["organization_id"],
+                    f"прекращена досрочно, а окончание по договору сохранено как "
+                    f"{fmt(row['planned_ends_on']) if row['planned_ends_on'] else '—'}, "
+                    f"по периоду — {fmt(expected) if expected else '—'}",
+                )
+                continue
+            expected = row["ended_early_on"] or expected
             if expected != row["ends_on"]:
                 yield Violation(
                     "dates_disagree_with_period",
@@ -174,6 +197,109 @@ def _dates_disagree_with_period() -> Iterator[Violation]:
                     f"действует {_span(row['starts_on'], row['ends_on'])}, а по периоду должна "
                     f"по {fmt(expected) if expected else '(за пределами календаря)'}",
                 )
+
+
+# --- R14: an early end lies within the document's term --------------------------------------
+
+
+def _early_end_outside_term() -> Iterator[Violation]:
+    for model in (Subscription, ExtensionSubscription):
+        wrong = model.objects.filter(ended_early_on__isnull=False).filter(
+            Q(status=Status.DRAFT)
+            | Q(ended_early_on__lt=F("starts_on"))
+            | Q(planned_ends_on__isnull=True)
+            | Q(ended_early_on__gt=F("planned_ends_on"))
+            | Q(unused_amount__isnull=True)
+            | Q(early_end_reason="")
+        )
+        for row in _rows(
+            wrong, "number", "organization_id", "status", "starts_on", "ended_early_on"
+        ):
+            yield Violation(
+                "early_end_outside_term",
+                row["number"],
+                row["organization_id"],
+                f"прекращена с последним днем {fmt(row['ended_early_on'])} при начале "
+                f"{fmt(row['starts_on'])}: вне срока, без причины, без неиспользованной суммы "
+                f"или не проведена",
+            )
+
+
+def _replacement_disagrees() -> Iterator[Violation]:
+    # «Изменить количество»: a posted replacement continues the posted extension it
+    # replaces — the same base, tariff and kind of term («до окончания подписки на
+    # тариф» stays one), to the same end by contract — and starts after that one's
+    # last day, so the two never count on the same day.
+    wrong = (
+        ExtensionSubscription.objects.filter(status=Status.POSTED, replaces__isnull=False)
+        .annotate(
+            contract_end=Coalesce("planned_ends_on", "ends_on"),
+            replaced_contract_end=Coalesce("replaces__planned_ends_on", "replaces__ends_on"),
+            replaced_base=F("replaces__subscription_id"),
+            replaced_tariff=F("replaces__tariff_id"),
+            replaced_until_base_end=F("replaces__until_base_end"),
+        )
+        .filter(
+            ~Q(replaced_base=F("subscription_id"))
+            | ~Q(replaced_tariff=F("tariff_id"))
+            | ~Q(replaced_until_base_end=F("until_base_end"))
+            | ~Q(replaced_contract_end=F("contract_end"))
+            | Q(replaces__ends_on__gte=F("starts_on"))
+            | ~Q(replaces__status=Status.POSTED)
+        )
+    )
+    for row in _rows(
+        wrong,
+        "number",
+        "organization_id",
+        "starts_on",
+        "contract_end",
+        "replaces__number",
+        "replaces__ends_on",
+        "replaced_contract_end",
+    ):
+        yield Violation(
+            "replacement_disagrees",
+            row["number"],
+            row["organization_id"],
+            f"заменяет № {row['replaces__number']} с {fmt(row['starts_on'])} по "
+            f"{fmt(row['contract_end'])}, а та действует по {fmt(row['replaces__ends_on'])} "
+            f"(по договору — по {fmt(row['replaced_contract_end'])}): другая подписка, тариф, "
+            f"вид периода, окончание по договору, пересечение или не проведена",
+        )
+
+
+# --- R3, R5: «до окончания подписки на тариф» ends with its base ------------------------------
+
+
+def _until_base_end_draft_not_following() -> Iterator[Violation]:
+    # A draft ends on its base's last day, followed on every change of the base
+    # (services._follow_base_end: a change, an early end and its undoing). A posted
+    # one keeps the end it was posted with (inside its base: R5 below); a draft left by
+    # an undone quantity change keeps the end it took over; a draft that starts after
+    # its base's end is checked again at posting.
+    drafts = ExtensionSubscription.objects.filter(
+        status=Status.DRAFT,
+        until_base_end=True,
+        replaces__isnull=True,
+        starts_on__lte=F("subscription__ends_on"),
+    ).exclude(ends_on=F("subscription__ends_on"))
+    for row in _rows(
+        drafts,
+        "number",
+        "organization_id",
+        "ends_on",
+        "subscription__number",
+        "subscription__ends_on",
+    ):
+        yield Violation(
+            "until_base_end_not_following",
+            row["number"],
+            row["organization_id"],
+            f"черновик «до окончания подписки на тариф» действует по {fmt(row['ends_on'])}, "
+            f"а подписка № {row['subscription__number']} — по "
+            f"{fmt(row['subscription__ends_on'])}",
+        )
 
 
 # --- R4–R6, R10: an extension inside its posted base ----------------------------------------
@@ -332,6 +458,24 @@ CHECKS = (
         "R3",
         "«По» = «с» + период − 1 день",
         _dates_disagree_with_period,
+    ),
+    Check(
+        "early_end_outside_term",
+        "R14",
+        "Досрочное окончание — в сроке проведенного документа, с причиной",
+        _early_end_outside_term,
+    ),
+    Check(
+        "replacement_disagrees",
+        "R14",
+        "Замена при изменении количества продолжает свое расширение",
+        _replacement_disagrees,
+    ),
+    Check(
+        "until_base_end_not_following",
+        "R3, R5",
+        "Черновик «до окончания подписки на тариф» заканчивается с подпиской",
+        _until_base_end_draft_not_following,
     ),
     Check(
         "extension_outside_base",

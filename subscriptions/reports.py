@@ -7,6 +7,9 @@ database; a second, small one lists the extension tariffs, so that every
 month shows every tariff, with zeros where nothing was posted. The amount is
 the one kept at posting; a row without it (written before amounts were kept)
 counts at its period's price × quantity, as `ExtensionSubscription.current_amount`.
+«Не использовано» sums the unused parts kept on extensions ended early (R14:
+`unused_amount`, computed once by pricing.unused_amount), for the partner's
+settlement with its clients; the amount itself stays as it was kept.
 """
 
 import calendar
@@ -67,11 +70,13 @@ class Figures:
     documents: int = 0
     quantity: int = 0
     amount: Decimal = Decimal("0")
+    unused: Decimal = Decimal("0")
 
     def add(self, other: "Figures") -> None:
         self.documents += other.documents
         self.quantity += other.quantity
         self.amount += other.amount
+        self.unused += other.unused
 
 
 @dataclass
@@ -174,6 +179,7 @@ def extensions_by_month(organization, first_month: datetime.date, last_month: da
             total_documents=Count("pk"),
             total_quantity=Sum("quantity"),
             total_amount=Sum(amount, output_field=money),
+            total_unused=Sum("unused_amount", output_field=money),
         )
         .order_by("month", "tariff_id")
     )
@@ -183,7 +189,10 @@ def extensions_by_month(organization, first_month: datetime.date, last_month: da
         if isinstance(month, datetime.datetime):
             month = month.date()
         found[(month, row["tariff_id"])] = Figures(
-            row["total_documents"], row["total_quantity"] or 0, Decimal(row["total_amount"] or 0)
+            row["total_documents"],
+            row["total_quantity"] or 0,
+            Decimal(row["total_amount"] or 0),
+            Decimal(row["total_unused"] or 0),
         )
 
     used = {tariff_id for _month, tariff_id in found}

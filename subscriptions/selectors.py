@@ -16,20 +16,23 @@ from dataclasses import dataclass
 from django.db import connections
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
+    DateField,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 
-from .models import ExtensionSubscription, Status, Subscription, Tariff
+from .models import ExtensionSubscription, Status, Subscription, Tariff, describe_term
 from .periods import describe_period
 from .pricing import amount_expression
 
@@ -253,6 +256,10 @@ class DocumentRow:
     status: str
     status_label: str
     amount: object
+    # A base that continues another: a renewal («продолжает подписку № …») or a grace
+    # subscription («к подписке № …»), the continued one's number; else None.
+    continues_number: str | None = None
+    is_grace: bool = False
 
     @property
     def url(self) -> str:
@@ -280,6 +287,9 @@ def _base_document_values(queryset):
         doc_quantity=Value(None, output_field=IntegerField()),
         doc_status=F("status"),
         doc_amount=amount_expression(Subscription),
+        doc_base_kind=F("kind"),
+        doc_continues=F("renews__number"),
+        doc_replacement_ends_on=Value(None, output_field=DateField()),
     )
 
 
@@ -302,10 +312,20 @@ def _extension_document_values(queryset):
         doc_quantity=F("quantity"),
         doc_status=F("status"),
         doc_amount=amount_expression(ExtensionSubscription),
+        doc_base_kind=Value("", output_field=CharField()),
+        doc_continues=Value(None, output_field=CharField()),
+        # A replacement («Изменить количество») is labelled by its span (describe_term).
+        doc_replacement_ends_on=Case(
+            When(replaces__isnull=False, then=Coalesce("planned_ends_on", "ends_on")),
+            default=Value(None),
+            output_field=DateField(),
+        ),
     )
 
 
 DOCUMENT_ORDERING = ("-doc_starts_on", "doc_number")
+# The same order on the models' own fields (a part's keys).
+_KEY_ORDERING = ("-starts_on", "number")
 
 
 class OrganizationDocuments:
@@ -331,7 +351,26 @@ class OrganizationDocuments:
         return _combine(self._parts).order_by(*DOCUMENT_ORDERING)
 
     def count(self) -> int:
-        return _combine(self._key_parts).count()
+        """One statement: the sum of each part's COUNT(*), each an index-only count.
+
+        Not COUNT(*) over the UNION ALL: PostgreSQL then carries every row of
+        both parts through the union (≈40 % of the count's time at 200,000
+        documents).
+        """
+        if len(self._key_parts) == 1:
+            return self._key_parts[0].count()
+        db = self._key_parts[0].db
+        counts, params = [], []
+        for part in self._key_parts:
+            counted = part.order_by().annotate(
+                n=Func(template="COUNT(*)", output_field=IntegerField())
+            )
+            sql, part_params = counted.values("n").query.get_compiler(db).as_sql()
+            counts.append(f"({sql})")
+            params.extend(part_params)
+        with connections[db].cursor() as cursor:
+            cursor.execute("SELECT " + " + ".join(counts), params)
+            return cursor.fetchone()[0]
 
     def __len__(self) -> int:
         return self.count()
@@ -359,7 +398,15 @@ class OrganizationDocuments:
             return self.queryset[key]
         # PostgreSQL takes ORDER BY … LIMIT inside each part of a UNION;
         # SQLite refuses it (and its lists are small): it sorts the whole union.
-        parts = [part.order_by(*DOCUMENT_ORDERING)[:stop] for part in self._parts]
+        # Each part's keys come first, from its index alone (the organization's
+        # order index carries the columns the filters read): a filter that keeps
+        # few documents — «заканчиваются в течение 30 дней» drops 31,000 of the
+        # 50,000-subscriber partner's newest before a page is full — then skips
+        # index entries, not rows read from the table.
+        parts = []
+        for part, keys in zip(self._parts, self._key_parts, strict=True):
+            page_keys = keys.order_by(*_KEY_ORDERING)[:stop]
+            parts.append(part.filter(pk__in=page_keys).order_by(*DOCUMENT_ORDERING)[:stop])
         return _combine(parts).order_by(*DOCUMENT_ORDERING)[key]
 
 
@@ -466,15 +513,29 @@ def document_rows(values) -> list[DocumentRow]:
     return list(iter_document_rows(values))
 
 
+def _period_label(row) -> str:
+    """The documents' `period_label`, from a row's columns (models.describe_term)."""
+    if row["doc_base_kind"] == Subscription.Kind.GRACE:  # R13: days, no period
+        return describe_period("day", (row["doc_ends_on"] - row["doc_starts_on"]).days + 1)
+    if row["doc_periodicity"] is None:
+        # No period: an extension «до окончания подписки на тариф» (its constraint).
+        return describe_term(until_base_end=True)
+    if row["doc_replacement_ends_on"] is not None:
+        return describe_term(
+            replacement_span=(row["doc_starts_on"], row["doc_replacement_ends_on"])
+        )
+    return describe_term(
+        period_label=describe_period(row["doc_periodicity"], row["doc_period_count"])
+    )
+
+
 def iter_document_rows(values) -> Iterator[DocumentRow]:
     """`document_rows()` one at a time, for a download that iterates the queryset."""
     for row in values:
         if row["doc_kind"] == "extension":
             kind_label = ExtensionSubscription.kind_label
-        elif row["doc_renews"]:
-            kind_label = _("Продлевающая")
         else:
-            kind_label = _("Основная")
+            kind_label = Subscription.Kind(row["doc_base_kind"]).label
         yield DocumentRow(
             kind=row["doc_kind"],
             pk=row["doc_pk"],
@@ -483,13 +544,15 @@ def iter_document_rows(values) -> Iterator[DocumentRow]:
             subscriber_id=row["doc_subscriber_id"],
             subscriber_name=row["doc_subscriber_name"],
             tariff_name=row["doc_tariff_name"],
-            period_label=describe_period(row["doc_periodicity"], row["doc_period_count"]),
+            period_label=_period_label(row),
             starts_on=row["doc_starts_on"],
             ends_on=row["doc_ends_on"],
             quantity=row["doc_quantity"],
             status=row["doc_status"],
             status_label=Status(row["doc_status"]).label,
             amount=row["doc_amount"],
+            continues_number=row["doc_continues"],
+            is_grace=row["doc_base_kind"] == Subscription.Kind.GRACE,
         )
 
 
@@ -519,10 +582,12 @@ def subscriber_window_rows(subscriber, *, chunk_size: int | None = None) -> Iter
     Without `chunk_size`: two queries whatever the number of documents (the
     page). With it: the bases are read `chunk_size` at a time, each batch with
     one query for its extensions, so a download holds one batch in memory.
+    Each base carries `renews` (the subscription it continues) and
+    `continued_by` (the posted renewal that continues it, when in the same batch).
     """
     bases = (
         Subscription.objects.filter(subscriber=subscriber)
-        .select_related("tariff", "period")
+        .select_related("tariff", "period", "renews")
         .order_by("-starts_on", "-pk")
     )
     extensions = ExtensionSubscription.objects.select_related("tariff", "period").order_by(
@@ -539,7 +604,13 @@ def subscriber_window_rows(subscriber, *, chunk_size: int | None = None) -> Iter
         by_base = {}
         for extension in batch_extensions:
             by_base.setdefault(extension.subscription_id, []).append(extension)
+        continued_by = {
+            base.renews_id: base
+            for base in batch
+            if base.renews_id and base.kind == Subscription.Kind.MAIN and base.is_posted
+        }
         for base in batch:
+            base.continued_by = continued_by.get(base.pk)
             yield WindowRow(base)
             for extension in by_base.get(base.pk, ()):
                 extension.subscription = base

@@ -189,6 +189,20 @@ def base_twelve_months_from_the_first(subscriber, base_tariff, today):
 
 
 @pytest.fixture
+def base_year_from_15_march_2027(subscriber, base_tariff, session_tariff, infobase_tariff):
+    """«Today» is 20.03.2027 for the whole test; a posted year of «Стандарт»
+    15.03.2027–14.03.2028 (fixed days: the price «до окончания подписки на тариф»
+    depends on them)."""
+    with clock.today_is(datetime.date(2027, 3, 20)):
+        yield factories.SubscriptionFactory(
+            subscriber=subscriber,
+            tariff=base_tariff,
+            period=base_tariff.periods.get(count=12),
+            starts_on=datetime.date(2027, 3, 15),
+        )
+
+
+@pytest.fixture
 def base_three_months(subscriber, base_tariff, today):
     """A posted 3 months of «Стандарт» that began 30 days ago: it ends in about two months."""
     return factories.SubscriptionFactory(

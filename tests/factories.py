@@ -15,13 +15,13 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscribers.validators import bin_iin_control_digit
-from subscriptions import clock
+from subscriptions import clock, pricing
 from subscriptions.models import ExtensionSubscription, Status, Subscription, Tariff, TariffPeriod
 from subscriptions.periods import Periodicity
-from subscriptions.pricing import kept_prices
 
 DEFAULT_PASSWORD = "secret-pass-123"
 
@@ -177,6 +177,33 @@ class SubscriptionFactory(ValidModelFactory):
     starts_on = factory.LazyFunction(lambda: clock.today() - datetime.timedelta(days=30))
     ends_on = factory.LazyAttribute(lambda o: o.period.end_for(o.starts_on))
     status = Status.POSTED
+    # Posted now, as the services record it (R15 counts the day it was posted).
+    posted_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Status.POSTED else None
+    )
+
+    @classmethod
+    def _validate(cls, instance):
+        instance.full_clean()
+        if instance.status == Status.POSTED and instance.amount is None:
+            # Both prices, as posting keeps them (R16): the service's and the partner's.
+            instance.amount, instance.partner_amount = pricing.base_kept_prices(
+                instance, instance.subscriber.organization_id, clock.today()
+            )
+
+
+def _partner_prices(extension):
+    """The partner's (unit price, amount) as posting keeps them: the price list's on today."""
+    organization_id = extension.subscription.organization_id
+    if extension.until_base_end:
+        span = (extension.starts_on, extension.ends_on)
+        month = extension.tariff.month_period()
+        return pricing.partner_kept_prices(
+            organization_id, month, extension.quantity, clock.today(), span=span
+        )
+    return pricing.partner_kept_prices(
+        organization_id, extension.period, extension.quantity, clock.today()
+    )
 
 
 class ExtensionFactory(ValidModelFactory):
@@ -196,15 +223,27 @@ class ExtensionFactory(ValidModelFactory):
     tariff = factory.LazyAttribute(
         lambda o: ExtensionTariffFactory(offered_for=[o.subscription.tariff])
     )
+    # «до окончания подписки на тариф»: no period, to the base's last day.
+    until_base_end = False
     period = factory.LazyAttribute(
-        lambda o: TariffPeriodFactory(
-            tariff=o.tariff, periodicity=Periodicity.MONTH, count=1, price=3000
+        lambda o: (
+            None
+            if o.until_base_end
+            else TariffPeriodFactory(
+                tariff=o.tariff, periodicity=Periodicity.MONTH, count=1, price=3000
+            )
         )
     )
     starts_on = factory.LazyFunction(clock.today)
-    ends_on = factory.LazyAttribute(lambda o: o.period.end_for(o.starts_on))
+    ends_on = factory.LazyAttribute(
+        lambda o: o.subscription.ends_on if o.until_base_end else o.period.end_for(o.starts_on)
+    )
     quantity = 1
     status = Status.POSTED
+    # Posted now, as the services record it (R15 counts the day it was posted).
+    posted_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Status.POSTED else None
+    )
 
     @classmethod
     def _validate(cls, instance):
@@ -213,8 +252,8 @@ class ExtensionFactory(ValidModelFactory):
                 instance.full_clean()
             if instance.amount is None:
                 # What posting keeps (R16), as services.extension_save would.
-                instance.unit_price, instance.amount = kept_prices(
-                    instance.period, instance.quantity
-                )
+                instance.unit_price, instance.amount = instance.current_prices()
+            if instance.partner_amount is None:
+                instance.partner_unit_price, instance.partner_amount = _partner_prices(instance)
         else:
             instance.full_clean()

@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from api.models import ApiToken
+from billing.services import PriceChange, price_list_save, requisites_save
+from cabinet.exports import start_export_job
 from common.formatting import russian_plural
 from subscriptions.models import ReminderSent, Status
 from subscriptions.periods import Periodicity
@@ -86,6 +88,27 @@ NAMES = {
         ("отправленное напоминание", "отправленных напоминания", "отправленных напоминаний"),
     ),
     "api.apitoken": ("ключ API", ("ключ API", "ключа API", "ключей API")),
+    "billing.organizationrequisites": (
+        "реквизиты организации",
+        ("организация с реквизитами", "организации с реквизитами", "организаций с реквизитами"),
+    ),
+    "billing.partnerprice": ("цену партнера", ("цена партнера", "цены партнеров", "цен партнеров")),
+    "jobs.job": (
+        "длительную операцию",
+        ("длительная операция", "длительные операции", "длительных операций"),
+    ),
+}
+
+# Complete requisites (billing.organizationrequisites' row).
+BILLING_REQUISITES = {
+    "legal_name": "ТОО «Демо-партнер»",
+    "bin": "940440000128",
+    "legal_address": "г. Алматы, пр. Абая, 10",
+    "bank_name": "АО «Народный Банк Казахстана»",
+    "bik": "HSBKKZKX",
+    "iik": "KZ86125KZT5004100100",
+    "kbe": "17",
+    "director_name": "Ахметов А. А.",
 }
 
 # The inlines' «Добавить еще …», by the model of the page.
@@ -208,6 +231,24 @@ def one_of_every_model(
             subscription=base, threshold_days=30, ends_on=base.ends_on, recipients="o@example.kz"
         ),
         "api.apitoken": ApiToken.issue(organization=organization, name="1С")[0],
+        "billing.organizationrequisites": requisites_save(
+            organization=organization, data=BILLING_REQUISITES, user=admin_user
+        ),
+        "billing.partnerprice": price_list_save(
+            organization=organization,
+            changes=[PriceChange(two_months, Decimal("7000"))],
+            valid_from=today,
+            user=admin_user,
+        )[0],
+        # A big download waiting for a worker (the database queue of this fixture).
+        "jobs.job": start_export_job(
+            organization=organization,
+            user=admin_user,
+            source="subscribers",
+            fmt="xlsx",
+            query={},
+            today=today,
+        ),
     }
     registered = _registered()
     rows["subscriptions.numbersequence"] = registered["subscriptions.numbersequence"][

@@ -10,6 +10,7 @@ import datetime
 import io
 import tracemalloc
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.http import StreamingHttpResponse
@@ -246,10 +247,12 @@ def test_download_headers_name_the_file_and_its_type(
     xlsx, _content = download(client, SUBSCRIBERS_EXPORT)
     text, _content = download(client, SUBSCRIBERS_EXPORT, fmt="csv")
 
+    # The list's own name for browsers (RFC 6266), a transliterated one for old clients.
     name = f"abonenty-{today.isoformat()}"
+    russian = quote(f"Обслуживаемые абоненты {today.isoformat()}")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats-officedocument")
     assert xlsx["Content-Disposition"] == (
-        f"attachment; filename=\"{name}.xlsx\"; filename*=UTF-8''{name}.xlsx"
+        f"attachment; filename=\"{name}.xlsx\"; filename*=UTF-8''{russian}.xlsx"
     )
     assert text["Content-Type"] == "text/csv; charset=utf-8"
     assert text["Content-Disposition"].startswith(f'attachment; filename="{name}.csv"')
@@ -437,7 +440,7 @@ def test_subscriber_window_download_has_the_pages_rows(
     assert [row[0] for row in xlsx[1:]] == expected
     assert [row[0] for row in text[1:]] == expected
     by_number = {row[0]: row for row in xlsx[1:]}
-    assert by_number[d["renewal"].number][1] == "Продлевающая"
+    assert by_number[d["renewal"].number][1] == "Основная"  # a renewal continues «current»
     assert by_number[d["sessions"].number][1:3] == ("Расширяющая", d["current"].number)
     assert by_number[d["current"].number][2] is None
     assert by_number[d["sessions"].number][7] == 3
@@ -514,7 +517,14 @@ def test_report_download_has_the_pages_table_and_totals(
     _response, content = download(client, reverse("report_extensions_by_month_export"))
     sheet = xlsx_sheet(content)
 
-    assert list(xlsx[0]) == ["Месяц", "Тариф", "Документов", "Количество расширений", "Сумма, ₸"]
+    assert list(xlsx[0]) == [
+        "Месяц",
+        "Тариф",
+        "Документов",
+        "Количество расширений",
+        "Сумма, ₸",
+        "Не использовано, ₸",
+    ]
     body = [
         (row.month, row.tariff_label, row.figures.documents, row.figures.quantity)
         for row in report.rows()
@@ -526,7 +536,8 @@ def test_report_download_has_the_pages_table_and_totals(
     total = xlsx[-1]
     assert total[:4] == (None, "Итого", 1, 3)  # the posted sessions; the draft does not count
     assert total[4] == pytest.approx(8500.50)
-    assert text[-1] == ["", "Итого", "1", "3", "8500,50"]
+    assert total[5] == 0  # nothing ended early
+    assert text[-1] == ["", "Итого", "1", "3", "8500,50", "0"]
     assert sheet.cell(row=sheet.max_row, column=2).font.b
     assert sheet.cell(row=2, column=1).number_format == "MMMM YYYY"
 
@@ -606,12 +617,13 @@ def test_writers_hold_only_a_little_of_a_long_table_in_memory():
     assert _peak_memory(write_workbook) < 4_000_000
 
 
-# The session, the user, the membership, then the export's own queries.
+# The session, the user, the membership, then the export's own queries: a count that
+# stops at DOWNLOAD_IMMEDIATE_MAX_ROWS + 1 (small enough to answer at once?), then the rows.
 EXPORT_QUERIES = {
-    "subscribers": 3 + 1,  # the annotated subscribers, read in chunks by one query
-    "subscriptions": 3 + 1,  # the UNION ALL of both kinds
-    "window": 3 + 3,  # the subscriber, its bases, their extensions
-    "report": 3 + 2,  # the aggregate, the extension tariffs
+    "subscribers": 3 + 1 + 1,  # the annotated subscribers, read in chunks by one query
+    "subscriptions": 3 + 1 + 1,  # the UNION ALL of both kinds
+    "window": 3 + 1 + 3,  # the subscriber, its bases, their extensions
+    "report": 3 + 2,  # the aggregate, the extension tariffs (counted in memory)
 }
 
 

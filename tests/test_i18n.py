@@ -86,12 +86,11 @@ def test_english_translations_have_no_cyrillic():
 
 
 def test_no_cabinet_template_has_an_untranslated_russian_text():
-    """Every Cyrillic text of a cabinet template is inside {% translate %},
-    {% blocktranslate %} or _("…") (emails are Russian by design)."""
+    """Every Cyrillic text of a cabinet template — and of a mail's, plain text
+    too: mails are written in the recipient's language — is inside
+    {% translate %}, {% blocktranslate %} or _("…")."""
     leaks = []
-    for path in sorted(TEMPLATES.rglob("*.html")):
-        if "emails" in path.parts:
-            continue
+    for path in sorted([*TEMPLATES.rglob("*.html"), *TEMPLATES.rglob("*.txt")]):
         text = path.read_text(encoding="utf-8")
         for pattern in (
             r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}",
@@ -223,6 +222,12 @@ def cabinet_urls(data) -> list[str]:
         reverse("subscription_renew", args=[base.pk]),
         reverse("extension_detail", args=[extension.pk]),
         reverse("extension_create", args=[base.pk]),
+        # R14, R15: the posted documents' action pages
+        reverse("subscription_unpost", args=[base.pk]),
+        reverse("subscription_end_early", args=[base.pk]),
+        reverse("extension_unpost", args=[extension.pk]),
+        reverse("extension_end_early", args=[extension.pk]),
+        reverse("extension_change_quantity", args=[extension.pk]),
         reverse("subscription_list"),
         reverse("subscription_list") + "?status=draft&kind=base",
         reverse("subscription_list") + "?ends_within=-1",

@@ -1,8 +1,9 @@
 """The arrows of DESIGN.md's architecture run one way.
 
-Domain apps (subscribers/, subscriptions/) never import the partner's screens
-(cabinet/); services never import forms; subscribers/ never imports
-subscriptions/ (subscriptions hang off subscribers, not the reverse); the
+Domain apps (subscribers/, subscriptions/, billing/) never import the partner's
+screens (cabinet/); services never import forms; subscribers/ never imports
+subscriptions/ (subscriptions hang off subscribers, not the reverse), and neither
+imports billing/ (billing builds on both); the
 shared module common/ imports no app of the project. Read from the source
 with `ast`, so an import inside a function counts too.
 """
@@ -49,12 +50,14 @@ def offenders(app: str, forbidden: tuple[str, ...], *, only: str = "") -> list[s
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("app", ["subscribers", "subscriptions", "common", "api", "ops"])
+@pytest.mark.parametrize(
+    "app", ["subscribers", "subscriptions", "billing", "jobs", "common", "api", "ops"]
+)
 def test_domain_and_shared_code_never_import_the_cabinet(app):
     assert offenders(app, ("cabinet",)) == []
 
 
-@pytest.mark.parametrize("app", ["subscribers", "subscriptions"])
+@pytest.mark.parametrize("app", ["subscribers", "subscriptions", "billing"])
 def test_services_never_import_forms(app):
     assert offenders(app, ("django.forms", "cabinet.forms"), only="services.py") == []
 
@@ -62,7 +65,7 @@ def test_services_never_import_forms(app):
 def test_domain_modules_build_no_forms():
     """Forms are the cabinet's (and the admin's): no domain module but admin.py imports them."""
     found = []
-    for app in ("subscribers", "subscriptions"):
+    for app in ("subscribers", "subscriptions", "billing"):
         for path in sources(app):
             if path.name.startswith("admin"):
                 continue
@@ -76,8 +79,15 @@ def test_subscribers_never_import_subscriptions():
     assert offenders("subscribers", ("subscriptions",)) == []
 
 
+@pytest.mark.parametrize("app", ["subscribers", "subscriptions"])
+def test_billing_builds_on_the_documents_never_the_reverse(app):
+    """billing/ imports subscribers/ and subscriptions/; they never import billing/ (posting
+    asks the partner's price through `subscriptions.pricing.use_partner_price`)."""
+    assert offenders(app, ("billing",)) == []
+
+
 def test_common_imports_no_app_of_the_project():
-    apps = ("subscribers", "subscriptions", "cabinet", "api", "ops", "fresh_cabinet")
+    apps = ("subscribers", "subscriptions", "billing", "cabinet", "api", "ops", "fresh_cabinet")
     assert offenders("common", apps) == []
 
 

@@ -14,6 +14,7 @@ endpoints (cabinet/views/preview.py), which answer from these same forms.
 import datetime
 import itertools
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -26,9 +27,20 @@ from django.utils.translation import gettext_lazy as _
 
 from common.formatting import fmt, format_tenge
 from subscriptions import periods, rules
-from subscriptions.models import ExtensionSubscription, Subscription, Tariff, TariffPeriod
-from subscriptions.periods import PeriodOutOfRange
-from subscriptions.pricing import period_amount
+from subscriptions.models import (
+    UNTIL_BASE_END_LABEL,
+    ExtensionSubscription,
+    Subscription,
+    Tariff,
+    TariffPeriod,
+)
+from subscriptions.periods import (
+    Periodicity,
+    PeriodOutOfRange,
+    describe_months_and_days,
+    months_and_days,
+)
+from subscriptions.pricing import period_amount, span_prices
 
 from ..timeline import ProposedExtension
 
@@ -38,6 +50,11 @@ ENDS_ON_HELP = _(
     "«По» — день перед «дата начала + период». Месяцы календарные; если такого числа в "
     "месяце нет, берется последний день месяца: 31.01.2027 + 1 месяц = 28.02.2027, "
     "значит «по» — 27.02.2027."
+)
+UNTIL_BASE_END_HELP = _(
+    "«До окончания подписки на тариф» — по последний день подписки на тариф: полные "
+    "календарные месяцы по цене периода «1 месяц», остальные дни — по 1/30 этой цены за день, "
+    "с округлением до тенге."
 )
 # Django's stock texts («Выберите корректный вариант…») do not say what to do.
 TARIFF_ERRORS = {
@@ -141,6 +158,66 @@ class PeriodSelect(forms.Select):
             if period.pk in self.unavailable and str(period.pk) != str(self.keep_enabled):
                 option["attrs"]["disabled"] = True
         return option
+
+
+# --- «До окончания подписки на тариф» among the periods -------------------------------
+
+
+@dataclass(frozen=True)
+class UntilBaseEnd:
+    """The choice «до окончания подписки на тариф» of one tariff, listed after that
+    tariff's periods in «Период действия» (value «until:<tariff id>»). It is no
+    period: the form turns it into `until_base_end` on the document. Priced by
+    `month_period`, the tariff's offered «1 месяц» (None only for a draft that
+    already says it while its tariff no longer offers it; the model refuses to
+    post it and says why)."""
+
+    tariff: Tariff
+    month_period: TariffPeriod | None
+
+    PREFIX = "until:"
+
+    @property
+    def pk(self) -> str:
+        return f"{self.PREFIX}{self.tariff.pk}"
+
+    @property
+    def tariff_id(self) -> int:
+        return self.tariff.pk
+
+
+class ExtensionPeriodField(ListedModelChoiceField):
+    """The tariffs' periods, each tariff's «до окончания подписки на тариф» after them."""
+
+    def add_choices(self, choices) -> None:
+        """Put each `UntilBaseEnd` right after its tariff's last period (the list is
+        grouped by tariff in the database's order, which the <optgroup>s follow)."""
+        objects = list(self.objects)
+        for choice in choices:
+            own = [i for i, obj in enumerate(objects) if obj.tariff_id == choice.tariff_id]
+            objects.insert(own[-1] + 1 if own else len(objects), choice)
+        self._objects = objects
+
+    def prepare_value(self, value):
+        if isinstance(value, UntilBaseEnd):
+            return value.pk
+        return super().prepare_value(value)
+
+
+def month_period_of(tariff_id, periods) -> TariffPeriod | None:
+    """The tariff's offered «1 месяц» among listed `periods` (no query)."""
+    return next(
+        (
+            period
+            for period in periods
+            if isinstance(period, TariffPeriod)
+            and period.tariff_id == tariff_id
+            and period.periodicity == Periodicity.MONTH
+            and period.count == 1
+            and period.is_active
+        ),
+        None,
+    )
 
 
 def end_or_none(period: TariffPeriod, starts_on: datetime.date) -> datetime.date | None:
@@ -308,7 +385,7 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         empty_label=_("— выберите тариф —"),
         error_messages=TARIFF_ERRORS,
     )
-    period = ListedModelChoiceField(
+    period = ExtensionPeriodField(
         queryset=TariffPeriod.objects.none(),
         label=_("Период действия"),
         empty_label=_("— выберите период —"),
@@ -356,7 +433,11 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
             .select_related("tariff")
             .order_by("tariff__name", "approx_days", "pk")
         )
+        self._add_until_base_end_choices()
+        self._until_choice = None
         self.recommended = recommended_start(base, today)
+        if instance.until_base_end and instance.tariff_id and not self.is_bound:
+            self.initial["period"] = f"{UntilBaseEnd.PREFIX}{instance.tariff_id}"
         if instance.pk is None:
             if not self.is_bound:
                 # model_to_dict() put the new instance's empty values in `initial`.
@@ -378,11 +459,104 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
     def base(self) -> Subscription:
         return self.instance.subscription
 
+    def _add_until_base_end_choices(self) -> None:
+        """«До окончания подписки на тариф» for each listed tariff that offers it and has
+        an offered «1 месяц» to price it; and for the draft that already says it."""
+        field = self.fields["period"]
+        listed = field.objects
+        choices = []
+        for tariff in self.fields["tariff"].objects:
+            month = month_period_of(tariff.pk, listed)
+            offered = tariff.offers_until_base_end and month is not None
+            own = self.instance.until_base_end and self.instance.tariff_id == tariff.pk
+            if offered or own:
+                choices.append(UntilBaseEnd(tariff, month))
+        field.add_choices(choices)
+        if choices:
+            field.help_text = UNTIL_BASE_END_HELP
+
+    @property
+    def offers_until_base_end(self) -> bool:
+        return any(isinstance(obj, UntilBaseEnd) for obj in self.fields["period"].objects)
+
+    def period_choice(self):
+        """The chosen period, or the chosen `UntilBaseEnd` (also after validation, which
+        turns it into `until_base_end` on the instance and no period)."""
+        if self._until_choice is not None:
+            return self._until_choice
+        return self.value_of("period")
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("period")
+        if "period" in cleaned:
+            self.instance.until_base_end = isinstance(choice, UntilBaseEnd)
+        if isinstance(choice, UntilBaseEnd):
+            self._until_choice = choice
+            cleaned["period"] = None
+            tariff = cleaned.get("tariff")
+            if tariff is not None and tariff.pk != choice.tariff_id:
+                self.add_error(
+                    "period",
+                    ValidationError(
+                        _(
+                            "Период действия «%(period)s» не предлагается для тарифа "
+                            "«%(tariff)s»: выберите период из списка."
+                        ),
+                        code="period_not_of_tariff",
+                        params={"period": UNTIL_BASE_END_LABEL, "tariff": tariff.name},
+                    ),
+                )
+        return cleaned
+
+    def ends_on(self):
+        """«по»: for «до окончания подписки на тариф», the base's last day."""
+        if isinstance(self.period_choice(), UntilBaseEnd):
+            return self.base.ends_on
+        return super().ends_on()
+
+    def until_base_end_prices(self, choice: "UntilBaseEnd", quantity=1):
+        """(unit price, amount) from the current start to the base's end (pricing.py)."""
+        return span_prices(choice.month_period, self.current_start(), self.base.ends_on, quantity)
+
+    def span(self) -> str | None:
+        """«7 мес. + 12 дн.»: the current start to the base's end, when «до окончания
+        подписки на тариф» is chosen and the start lies in the base."""
+        starts_on = self.current_start()
+        if not isinstance(self.period_choice(), UntilBaseEnd) or starts_on is None:
+            return None
+        if starts_on > self.base.ends_on:
+            return None
+        return describe_months_and_days(*months_and_days(starts_on, self.base.ends_on))
+
+    def until_base_end_label(self, choice: "UntilBaseEnd") -> str:
+        text = gettext("до окончания подписки на тариф (по %(ends_on)s)") % {
+            "ends_on": fmt(self.base.ends_on)
+        }
+        starts_on = self.current_start()
+        prices = self.until_base_end_prices(choice)
+        if prices is not None:
+            span = describe_months_and_days(*months_and_days(starts_on, self.base.ends_on))
+            return f"{text} — {span}, {format_tenge(prices[0])}"
+        if choice.month_period is not None:
+            return gettext("%(text)s — %(price)s за месяц") % {
+                "text": text,
+                "price": format_tenge(choice.month_period.price),
+            }
+        return text
+
     def current_start(self) -> datetime.date | None:
         return self.value_of("starts_on")
 
     def unavailable_reason(self, period: TariffPeriod, starts_on) -> str | None:
         if starts_on is None:
+            return None
+        if isinstance(period, UntilBaseEnd):
+            if starts_on > self.base.ends_on:
+                return gettext(
+                    "недоступно: подписка на тариф заканчивается %(base_ends_on)s, раньше "
+                    "даты начала"
+                ) % {"base_ends_on": fmt(self.base.ends_on)}
             return None
         ends_on = end_or_none(period, starts_on)
         if ends_on is None:
@@ -412,7 +586,10 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         field.widget.keep_enabled = self["period"].value()
 
         def label(period):
-            text = f"{period.label} — {format_tenge(period.price)}"
+            if isinstance(period, UntilBaseEnd):
+                text = self.until_base_end_label(period)
+            else:
+                text = f"{period.label} — {format_tenge(period.price)}"
             if period.pk in reasons:
                 text = f"{text} ({reasons[period.pk]})"
             return text
@@ -420,10 +597,30 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         field.label_from_instance = label
 
     def total(self) -> Decimal | None:
-        return period_amount(self.value_of("period"), self.value_of("quantity"))
+        period, quantity = self.period_choice(), self.value_of("quantity")
+        if isinstance(period, UntilBaseEnd):
+            prices = self.until_base_end_prices(period, quantity)
+            return prices[1] if prices else None
+        return period_amount(period, quantity)
 
     def total_formula(self) -> str:
-        period, quantity = self.value_of("period"), self.value_of("quantity")
+        period, quantity = self.period_choice(), self.value_of("quantity")
+        if isinstance(period, UntilBaseEnd):
+            prices = self.until_base_end_prices(period, quantity)
+            if prices is None:
+                return gettext(
+                    "полные месяцы по цене периода «1 месяц», остальные дни — по 1/30 этой цены "
+                    "за день; × количество расширений"
+                )
+            return gettext(
+                "%(span)s по цене периода «1 месяц» %(month_price)s (день — 1/30 этой цены) = "
+                "%(unit)s × %(quantity)s"
+            ) % {
+                "span": self.span(),
+                "month_price": format_tenge(period.month_period.price),
+                "unit": format_tenge(prices[0]),
+                "quantity": quantity,
+            }
         if self.total() is None:
             return gettext("цена периода × количество расширений")
         return f"{format_tenge(period.price)} × {quantity}"
@@ -466,13 +663,17 @@ class ExtensionForm(DocumentFormMixin, forms.ModelForm):
         limits; None until the tariff, a period of it, the start and the quantity
         are readable. Its end is the model's (periods.py); whether it leaves the
         base is the rule's (R4, R5)."""
-        tariff, period = self.value_of("tariff"), self.value_of("period")
+        tariff, period = self.value_of("tariff"), self.period_choice()
         starts_on, quantity = self.current_start(), self.value_of("quantity")
         if tariff is None or period is None or starts_on is None or quantity is None:
             return None
         if period.tariff_id != tariff.pk or quantity < 1:
             return None
-        ends_on = end_or_none(period, starts_on)
+        if isinstance(period, UntilBaseEnd):
+            # To the base's last day (the model's rule); a start after it draws nothing.
+            ends_on = self.base.ends_on if starts_on <= self.base.ends_on else None
+        else:
+            ends_on = end_or_none(period, starts_on)
         if ends_on is None:
             return None
         outside = rules.check_extension_within_base(

@@ -15,6 +15,7 @@ from subscriptions.renewal import (
     offered_periods_by_tariff,
     renewal_starts_on,
 )
+from subscriptions.warnings import renewal_warnings
 
 from .documents import DocumentFormMixin, ListedModelChoiceField
 
@@ -67,6 +68,17 @@ class RenewalForm(DocumentFormMixin, forms.Form):
         period = self.selected_period()
         return period.end_for(self.starts_on) if period else None
 
+    def warnings_for(self, period: TariffPeriod | None) -> dict[str, str]:
+        """What does not block the renewal for `period` (its dates wholly in the past)."""
+        if period is None:
+            return {}
+        return renewal_warnings(
+            starts_on=self.starts_on, ends_on=period.end_for(self.starts_on), today=self.today
+        )
+
+    def warnings(self) -> dict[str, str]:
+        return self.warnings_for(self.selected_period())
+
     def plans_for(self, period: TariffPeriod | None) -> list[CarryPlan]:
         if period is None:
             return []
@@ -97,6 +109,7 @@ class RenewalForm(DocumentFormMixin, forms.Form):
                 str(period.pk): {
                     "ends_on": fmt(period.end_for(self.starts_on)),
                     "price": format_tenge(period.price),
+                    "warning": " ".join(self.warnings_for(period).values()),
                     "extensions": [
                         {"text": plan.describe(), "problem": bool(plan.problem)}
                         for plan in self.plans_for(period)

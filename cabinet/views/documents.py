@@ -22,9 +22,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from spreadsheets.export import requested_format
+from subscribers.models import Subscriber
 from subscriptions import clock, rules, services
 from subscriptions.models import ExtensionSubscription, Status, Subscription
 from subscriptions.selectors import subscriber_window_rows
+from subscriptions.warnings import extension_warnings
 
 from .. import exports
 from ..access import cabinet_view
@@ -39,6 +41,8 @@ from ..helpers import (
 )
 from ..history import BASE_FIELDS, EXTENSION_FIELDS, document_history
 from ..timeline import build_timeline
+from .ending import card_actions, unpost_context
+from .grace import grace_card
 from .preview import extension_what_if
 
 # --- Scoping --------------------------------------------------------------------
@@ -86,10 +90,21 @@ def subscriber_subscriptions(request, pk):
 
 @cabinet_view
 def subscriber_subscriptions_export(request, pk):
-    """The window «Подписка» as XLSX or CSV, rows in the page's order."""
+    """The window «Подписка» as XLSX or CSV, rows in the page's order (a big one through
+    a job and its progress page, cabinet/exports.py)."""
     subscriber = subscriber_in_scope(request, pk)
     fmt = requested_format(request)
-    return exports.subscriber_subscriptions_response(subscriber, today=clock.today(), fmt=fmt)
+    table = exports.subscriber_subscriptions_table(subscriber, today=clock.today())
+    return exports.download(request, table, fmt=fmt)
+
+
+def subscriber_subscriptions_download(organization, data, *, today, pk=None):
+    """The window's table for the subscriber `pk`: what a job writes (exports.SOURCES).
+    None when the subscriber is no longer the organization's."""
+    subscriber = Subscriber.objects.for_organization(organization).filter(pk=pk).first()
+    if subscriber is None:
+        return None
+    return exports.subscriber_subscriptions_table(subscriber, today=today)
 
 
 def _base_url(base):
@@ -171,7 +186,10 @@ def _render_subscription_form(request, form, subscriber, status=200, subscriptio
 @cabinet_view
 def subscription_detail(request, pk):
     base = base_in_scope(
-        request, pk, related=("created_by", "posted_by", "renews"), annotations=_renewed_by()
+        request,
+        pk,
+        related=("created_by", "posted_by", "renews", "ended_early_by"),
+        annotations=_renewed_by(),
     )
     today = clock.today()
     extensions = list(
@@ -195,9 +213,14 @@ def subscription_detail(request, pk):
             "can_extend": can_write and not extension_blocker,
             "extension_blocker": extension_blocker,
             "can_delete": can_write and base.is_draft and not extensions and not base.has_renewals,
-            "can_renew": can_write and base.is_posted and base.renewed_by_pk is None,
+            "can_renew": can_write
+            and base.is_posted
+            and not base.is_grace
+            and base.renewed_by_pk is None,
             "highlight": highlight,
             "today": today,
+            **card_actions(base, today=today, can_write=can_write),
+            **grace_card(base, today=today, can_write=can_write),
         },
     )
 
@@ -210,25 +233,33 @@ def _extension_blocker(base, today) -> str:
         base_number=base.number,
         base_is_posted=base.is_posted,
         base_ends_on=base.ends_on,
+        base_is_grace=base.is_grace,
     ).get("__all__")
     return " ".join(refusal.messages) if refusal else ""
 
 
 def _renewed_by() -> dict:
-    """The posted renewal of a base (its pk and number), read with the base itself."""
-    renewals = Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED).order_by(
-        "pk"
-    )
+    """The posted renewal of a base and its grace subscription (R13; pk and number),
+    read with the base itself."""
+    continuing = Subscription.objects.filter(renews=OuterRef("pk")).order_by("pk")
+    renewals = continuing.filter(kind=Subscription.Kind.MAIN, status=Status.POSTED)
+    grace = continuing.filter(kind=Subscription.Kind.GRACE)
     return {
-        "has_renewals": Exists(Subscription.objects.filter(renews=OuterRef("pk"))),
+        "has_renewals": Exists(continuing),
         "renewed_by_pk": Subquery(renewals.values("pk")[:1]),
         "renewed_by_number": Subquery(renewals.values("number")[:1]),
+        "grace_pk": Subquery(grace.values("pk")[:1]),
+        "grace_number": Subquery(grace.values("number")[:1]),
     }
 
 
 @cabinet_view(write=True)
 def subscription_edit(request, pk):
     base = base_in_scope(request, pk)
+    if base.is_grace:  # R13: its days are chosen once, when it is recorded
+        refusal = rules.grace_edit_refusal(base, today=clock.today())
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("subscription_detail", pk=base.pk)
     today = clock.today()
     if request.method != "POST":
         form = SubscriptionForm(instance=base, today=today)
@@ -330,15 +361,23 @@ def subscription_post(request, pk):
     )
 
 
-@cabinet_view
+@cabinet_view(write=True)
 def subscription_unpost(request, pk):
     base = base_in_scope(request, pk)
-    return _card_button(
+    return _unpost_button(
         request,
         base,
         lambda: services.subscription_unpost(subscription=base, user=request.user),
         _("Проведение подписки на тариф № %(number)s отменено."),
     )
+
+
+def _unpost_button(request, document, action, done_message):
+    """«Отменить проведение»: GET asks for confirmation, saying what is lost and
+    whether R15 allows it; POST does it (a refusal on the card, as other buttons)."""
+    if request.method == "POST":
+        return _card_button(request, document, action, done_message)
+    return render(request, "subscriptions/document_confirm_unpost.html", unpost_context(document))
 
 
 @cabinet_view
@@ -417,6 +456,11 @@ def _after_extension_saved(request, extension):
             _("Подписка на расширение тарифа № %(number)s проведена.")
             % {"number": extension.number},
         )
+        # A warning that does not block: it was posted, and it adds to one of its dates.
+        for warning in extension_warnings(
+            extension, today=clock.today(), draft=False, posted=True
+        ).values():
+            messages.warning(request, warning)
         url = reverse("subscription_detail", args=[extension.subscription_id])
         return redirect(f"{url}?new={extension.pk}#extensions")
     messages.success(
@@ -438,6 +482,10 @@ def _render_extension_form(request, form, base, status=200, extension=None):
             "extension": extension,
             "form_data": form.js_data(),
             "what_if": extension_what_if(form, today=form.today),
+            # What does not block (shown once the form was submitted): «добавить еще?»
+            "warnings": extension_warnings(form.instance, today=form.today, draft=False)
+            if form.is_bound
+            else {},
         },
         status=status,
     )
@@ -445,7 +493,15 @@ def _render_extension_form(request, form, base, status=200, extension=None):
 
 @cabinet_view
 def extension_detail(request, pk):
-    extension = extension_in_scope(request, pk, related=("created_by", "posted_by"))
+    extension = extension_in_scope(
+        request, pk, related=("created_by", "posted_by", "ended_early_by", "replaces")
+    )
+    today = clock.today()
+    replacements = list(extension.replacements.order_by("pk"))
+    can_write = request.membership.can_write
+    actions = card_actions(extension, today=today, can_write=can_write)
+    if any(r.is_posted for r in replacements):
+        actions["can_change_quantity"] = False  # changed already: change it in the new one
     return render(
         request,
         "subscriptions/extension_detail.html",
@@ -454,8 +510,13 @@ def extension_detail(request, pk):
             "subscription": extension.subscription,
             "subscriber": extension.subscription.subscriber,
             "history": document_history(extension, EXTENSION_FIELDS),
-            "can_write": request.membership.can_write,
-            "today": clock.today(),
+            "can_write": can_write,
+            "today": today,
+            "replacements": replacements,
+            "warnings": extension_warnings(extension, today=today, draft=True)
+            if extension.is_draft
+            else {},
+            **actions,
         },
     )
 
@@ -465,7 +526,7 @@ def extension_edit(request, pk):
     extension = extension_in_scope(request, pk)
     base = extension.subscription
     if extension.is_posted:
-        messages.error(request, " ".join(services.posted_edit_refusal().messages))
+        messages.error(request, " ".join(services.posted_edit_refusal(extension).messages))
         return redirect("extension_detail", pk=extension.pk)
     today = clock.today()
     if request.method != "POST":
@@ -505,10 +566,10 @@ def extension_post(request, pk):
     )
 
 
-@cabinet_view
+@cabinet_view(write=True)
 def extension_unpost(request, pk):
-    extension = extension_in_scope(request, pk)
-    return _card_button(
+    extension = extension_in_scope(request, pk, related=("replaces",))
+    return _unpost_button(
         request,
         extension,
         lambda: services.extension_unpost(extension=extension, user=request.user),

@@ -23,10 +23,15 @@ def subscription_list_query(request):
     The one place that turns the query string into the list, for the page and
     for its download.
     """
-    form = SubscriptionFilterForm(request.GET)
+    return subscription_list_query_for(request.organization, request.GET)
+
+
+def subscription_list_query_for(organization, data):
+    """`subscription_list_query()` for a query string `data` (a job rebuilds its download so)."""
+    form = SubscriptionFilterForm(data)
     if not form.is_valid():
         return form, None
-    return form, organization_documents(request.organization, **form.filter_kwargs())
+    return form, organization_documents(organization, **form.filter_kwargs())
 
 
 def _render_subscription_list(request, form, **extra):
@@ -48,9 +53,19 @@ def subscription_list(request):
 
 @cabinet_view
 def subscription_list_export(request):
-    """The list as XLSX or CSV: the page's filters and order, every page."""
+    """The list as XLSX or CSV: the page's filters and order, every page (a big list
+    through a job and its progress page, cabinet/exports.py)."""
     fmt = requested_format(request)
     form, documents = subscription_list_query(request)
     if documents is None:
         return _render_subscription_list(request, form)
-    return exports.subscription_list_response(documents, today=clock.today(), fmt=fmt)
+    table = exports.subscription_list_table(documents, today=clock.today())
+    return exports.download(request, table, fmt=fmt)
+
+
+def subscription_list_download(organization, data, *, today, pk=None):
+    """The download's table for a query string: what a job writes (exports.SOURCES)."""
+    _form, documents = subscription_list_query_for(organization, data)
+    if documents is None:
+        return None
+    return exports.subscription_list_table(documents, today=today)

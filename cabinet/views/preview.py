@@ -149,6 +149,8 @@ def extension_preview_answer(form: ExtensionForm, what_if: WhatIf, request) -> d
         "ends_on": fmt(ends_on) if ends_on else None,
         "total": format_tenge(total) if total is not None else None,
         "total_formula": form.total_formula(),
+        # «до окончания подписки на тариф»: the start to the base's end, «7 мес. + 12 дн.»
+        "span": form.span(),
         "periods": form.period_options(),
         "alignment_note": form.alignment_note(),
         "recommended": {

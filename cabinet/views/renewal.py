@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from subscriptions import clock, services
 from subscriptions.models import Subscription
 from subscriptions.renewal import renewal_refusal
+from subscriptions.warnings import renewal_warnings
 
 from ..access import cabinet_view
 from ..forms.renewal import RenewalForm
@@ -60,11 +61,19 @@ def _renewal_blocker(base) -> str:
 
 def _after_renewed(request, base, renewal):
     carried = renewal.extensions.count()
-    text = _("Подписка на тариф № %(base)s продлена: проведена продлевающая подписка № %(number)s.")
+    text = _(
+        "Подписка на тариф № %(base)s продлена: проведена подписка № %(number)s, которая ее "
+        "продолжает."
+    )
     text %= {"base": base.number, "number": renewal.number}
     if carried:
         text += " " + _("Перенесено расширений: %(count)s.") % {"count": carried}
     messages.success(request, text)
+    # What does not block, said once more on the renewal's card.
+    for warning in renewal_warnings(
+        starts_on=renewal.starts_on, ends_on=renewal.ends_on, today=clock.today()
+    ).values():
+        messages.warning(request, warning)
     return redirect("subscription_detail", pk=renewal.pk)
 
 

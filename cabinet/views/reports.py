@@ -12,8 +12,8 @@ from spreadsheets.export import requested_format
 from subscriptions import clock
 from subscriptions.reports import extensions_by_month
 
+from .. import exports
 from ..access import cabinet_view
-from ..exports import report_response
 from ..forms.reports import MonthRangeForm
 from ..report_chart import build_chart
 
@@ -22,10 +22,15 @@ TEMPLATE = "subscriptions/report_extensions_by_month.html"
 
 def report_query(request):
     """The range form and the report for it (None when the range is invalid)."""
-    form = MonthRangeForm(request.GET, today=clock.today())
+    return report_query_for(request.organization, request.GET, clock.today())
+
+
+def report_query_for(organization, data, today):
+    """`report_query()` for a query string `data` (a job rebuilds its download so)."""
+    form = MonthRangeForm(data, today=today)
     if not form.is_valid():
         return form, None
-    return form, extensions_by_month(request.organization, form.first_month, form.last_month)
+    return form, extensions_by_month(organization, form.first_month, form.last_month)
 
 
 def _render(request, form, report=None):
@@ -49,4 +54,10 @@ def report_extensions_by_month_export(request):
     form, report = report_query(request)
     if report is None:
         return _render(request, form)
-    return report_response(report, today=clock.today(), fmt=fmt)
+    return exports.download(request, exports.report_table(report, today=clock.today()), fmt=fmt)
+
+
+def report_download(organization, data, *, today, pk=None):
+    """The report's table for a query string: what a job writes (exports.SOURCES)."""
+    _form, report = report_query_for(organization, data, today)
+    return None if report is None else exports.report_table(report, today=today)

@@ -122,8 +122,11 @@ def home(request):
         Subscription.objects.filter(pk__in=Subquery(first_ending))
         .select_related("subscriber", "tariff")
         .annotate(
+            # Renewed by a main subscription; a grace one (R13) only lends a few days.
             is_renewed=Exists(
-                Subscription.objects.filter(renews=OuterRef("pk"), status=Status.POSTED)
+                Subscription.objects.filter(
+                    renews=OuterRef("pk"), kind=Subscription.Kind.MAIN, status=Status.POSTED
+                )
             )
         )
         .order_by("ends_on", "pk")
@@ -259,12 +262,15 @@ class _PagedRows:
 
 def subscriber_list_query(request) -> SubscriberListQuery:
     """The searched, sorted subscribers with today's limits: the page and its download."""
-    form = SubscriberSearchForm(request.GET)
-    sort, ordering = _subscriber_ordering(request.GET.get("sort", ""))
-    today = clock.today()
+    return subscriber_list_query_for(request.organization, request.GET, clock.today())
+
+
+def subscriber_list_query_for(organization, data, today: datetime.date) -> SubscriberListQuery:
+    """`subscriber_list_query()` for a query string `data` (a job rebuilds its download so)."""
+    form = SubscriberSearchForm(data)
+    sort, ordering = _subscriber_ordering(data.get("sort", ""))
     if not form.is_valid():
         return SubscriberListQuery(form, sort, today, None)
-    organization = request.organization
     text = form.cleaned_data["q"].strip()
     found = Subscriber.objects.for_organization(organization).filter(subscriber_search_q(text))
     by_limit = sort.removeprefix("-") in LIMIT_SORTS
@@ -300,12 +306,22 @@ def subscriber_list(request):
 
 @cabinet_view
 def subscriber_list_export(request):
-    """«Обслуживаемые абоненты» as XLSX or CSV: the page's search and sort, every page."""
+    """«Обслуживаемые абоненты» as XLSX or CSV: the page's search and sort, every page
+    (a big list through a job and its progress page, cabinet/exports.py)."""
     fmt = requested_format(request)
     query = subscriber_list_query(request)
     if query.subscribers is None:
         return _render_subscriber_list(request, query)
-    return exports.subscriber_list_response(query.subscribers, today=query.today, fmt=fmt)
+    table = exports.subscriber_list_table(query.subscribers, query.found, today=query.today)
+    return exports.download(request, table, fmt=fmt)
+
+
+def subscriber_list_download(organization, data, *, today, pk=None):
+    """The download's table for a query string: what a job writes (exports.SOURCES)."""
+    query = subscriber_list_query_for(organization, data, today)
+    if query.subscribers is None:
+        return None
+    return exports.subscriber_list_table(query.subscribers, query.found, today=today)
 
 
 @cabinet_view

@@ -16,11 +16,16 @@
     var endsOn = form.querySelector("[data-ends-on]");
     var total = form.querySelector("[data-total]");
     var plans = form.querySelectorAll("[data-carry-plan]");
+    var warning = form.querySelector("[data-renewal-warning]");
 
     function update() {
       var period = data.periods[select.value];
       endsOn.textContent = period ? period.ends_on : "—";
       total.textContent = period ? period.price : "—";
+      if (warning) {
+        warning.textContent = period ? period.warning : "";
+        warning.hidden = !(period && period.warning);
+      }
       Array.prototype.forEach.call(plans, function (node) {
         var plan = period ? period.extensions[Number(node.getAttribute("data-carry-plan"))] : null;
         node.textContent = plan ? "→ " + plan.text : "";

@@ -349,9 +349,11 @@ def test_subscriptions_with_their_extensions_nested(
     assert body["count"] == 2
     first, second = body["results"]
     assert first["number"] == renewal.number
-    assert (first["type"], first["type_label"], first["renews"]) == (
+    # A renewal is a main subscription that continues another (R13's grace is «Продлевающая»).
+    assert (first["type"], first["type_label"], first["kind"], first["renews"]) == (
         "renewal",
-        "Продлевающая",
+        "Основная",
+        "main",
         base_twelve_months.number,
     )
     assert (first["status"], first["extensions"]) == ("draft", [])
@@ -360,6 +362,7 @@ def test_subscriptions_with_their_extensions_nested(
         "number": base_twelve_months.number,
         "type": "base",
         "type_label": "Основная",
+        "kind": "main",
         "tariff": "Стандарт",
         "period": "12 месяцев",
         "starts_on": base_twelve_months.starts_on.isoformat(),
@@ -377,6 +380,7 @@ def test_subscriptions_with_their_extensions_nested(
                 "tariff": "Дополнительный сеанс",
                 "resource": "sessions",
                 "period": "1 месяц",
+                "until_base_end": False,
                 "starts_on": posted.starts_on.isoformat(),
                 "ends_on": posted.ends_on.isoformat(),
                 "status": "posted",
@@ -392,6 +396,7 @@ def test_subscriptions_with_their_extensions_nested(
                 "tariff": "Дополнительный сеанс",
                 "resource": "sessions",
                 "period": "1 месяц",
+                "until_base_end": False,
                 "starts_on": draft.starts_on.isoformat(),
                 "ends_on": draft.ends_on.isoformat(),
                 "status": "draft",
@@ -622,6 +627,7 @@ def test_the_openapi_document_and_its_ui_are_served(client, db):
         "/api/v1/subscribers/{id}/",
         "/api/v1/subscribers/{id}/limits/",
         "/api/v1/subscribers/{id}/subscriptions/",
+        "/api/v1/price-list/",  # tests/billing/test_api_price_list.py
     }
     assert docs.status_code == 200
     assert "<script>" not in docs.content.decode()  # the CSP allows no inline script

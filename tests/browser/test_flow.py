@@ -28,7 +28,7 @@ from playwright.sync_api import expect
 from common.formatting import fmt
 from subscribers.models import Subscriber
 from subscriptions.models import ExtensionSubscription, Status, Subscription, TariffPeriod
-from subscriptions.periods import Periodicity, period_end
+from subscriptions.periods import Periodicity, latest_start_ending_by, period_end
 from tests.browser.conftest import PASSWORD, date_text, type_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -275,19 +275,22 @@ def test_refused_start_date_keeps_the_form_with_the_message_next_to_the_field(
     page, screenshot, one_base, case, today
 ):
     base = one_base.base
+    # Both advise the starts that can be posted: from today (the base began a month
+    # ago) to the last day from which a month still ends with the base.
+    advice = (
+        f"С периодом «1 месяц» выберите дату начала с {fmt(today)} по "
+        f"{fmt(latest_start_ending_by(base.ends_on, Periodicity.MONTH, 1))}."
+    )
     if case == "yesterday":
         # R7: posted with a start in the past.
         starts_on = today - datetime.timedelta(days=1)
-        message = (
-            "Расширение проводится с сегодняшнего дня или позже: "
-            f"выберите дату не ранее {fmt(today)}."
-        )
+        message = f"Расширение проводится с сегодняшнего дня или позже. {advice}"
     else:
         # R4: before the base subscription begins.
         starts_on = base.starts_on - datetime.timedelta(days=1)
         message = (
-            "Расширение не может начинаться раньше подписки на тариф: "
-            f"выберите дату не ранее {fmt(base.starts_on)}."
+            "Расширение не может начинаться раньше подписки на тариф "
+            f"({fmt(base.starts_on)}). {advice}"
         )
     log_in_to_cabinet(page, "operator")
     open_extension_form(page, base)

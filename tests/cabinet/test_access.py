@@ -32,11 +32,18 @@ def extension_data(session_tariff, today, **overrides) -> dict:
 
 POST_ONLY = [
     ("subscription_post", "draft_base_in_400_days"),
-    ("subscription_unpost", "base_twelve_months"),
     ("subscription_delete", "draft_base_in_400_days"),
     ("extension_post", "draft_infobases_extension"),
-    ("extension_unpost", "sessions_extension"),
     ("extension_delete", "draft_infobases_extension"),
+]
+# Pages of a posted document's actions: GET shows them (with a confirmation or a form),
+# POST does it (R14, R15).
+ACTION_PAGES = [
+    ("subscription_unpost", "base_twelve_months"),
+    ("extension_unpost", "sessions_extension"),
+    ("subscription_end_early", "base_twelve_months"),
+    ("extension_end_early", "sessions_extension"),
+    ("extension_change_quantity", "sessions_extension"),
 ]
 
 
@@ -56,6 +63,7 @@ ALL_URLS = [
     ("subscription_edit", "base_twelve_months"),
     ("extension_create", "base_twelve_months"),
     *POST_ONLY,
+    *ACTION_PAGES,
     ("extension_detail", "draft_infobases_extension"),
     ("extension_edit", "draft_infobases_extension"),
 ]
@@ -96,6 +104,7 @@ WRITE_URLS = [
     ("subscription_edit", "base_twelve_months"),
     ("extension_create", "base_twelve_months"),
     *POST_ONLY,
+    *ACTION_PAGES,
     ("extension_edit", "draft_infobases_extension"),
 ]
 
@@ -132,6 +141,7 @@ def test_viewer_posts_are_forbidden(
         ("subscription_edit", "base_twelve_months"),
         ("extension_create", "base_twelve_months"),
         ("extension_edit", "draft_infobases_extension"),
+        *ACTION_PAGES,
     ],
 )
 def test_viewer_cannot_open_the_forms(logged_in, request, viewer, name, target):

@@ -229,9 +229,11 @@ def test_extension_starting_before_the_base_is_refused(
 
     response = _refused(client, url, data, "starts_on", "extension_starts_before_base")
 
-    assert (
-        f"выберите дату не ранее {fmt(base_twelve_months.starts_on)}"
-        in field_errors(response, "starts_on")[0]
+    # The base began 30 days ago: the earliest start that can be posted is today.
+    assert field_errors(response, "starts_on")[0].startswith(
+        "Расширение не может начинаться раньше подписки на тариф "
+        f"({fmt(base_twelve_months.starts_on)}). С периодом «1 месяц» выберите дату начала "
+        f"с {fmt(today)} по "
     )
 
 
@@ -250,7 +252,11 @@ def test_extension_ending_after_the_base_is_refused_naming_the_last_allowed_day(
     response = _refused(client, url, data, "period", "extension_ends_after_base")
 
     message = field_errors(response, "period")[0]
-    assert f"Последний допустимый день окончания — {fmt(base_twelve_months.ends_on)}" in message
+    assert f"только по {fmt(base_twelve_months.ends_on)}" in message
+    assert (
+        f"С {fmt(today)} до окончания подписки на тариф ({fmt(base_twelve_months.ends_on)}) "
+        "помещается период не длиннее «6 месяцев»: выберите его." in message
+    )
     # The refused form keeps what was typed, and the chosen period stays selectable.
     kept = page_form(response)
     assert kept["period"] == str(data["period"]) and kept["quantity"] == data["quantity"]
@@ -272,7 +278,7 @@ def test_extension_posted_with_a_start_in_the_past_is_refused(
 
     response = _refused(client, url, data, "starts_on", "extension_starts_in_past")
 
-    assert f"не ранее {fmt(today)}" in field_errors(response, "starts_on")[0]
+    assert f"выберите дату начала с {fmt(today)} по " in field_errors(response, "starts_on")[0]
     # The total is computed on the server too: 3 000 ₸ × 4.
     assertContains(response, "12\u00a0000\u00a0₸", status_code=400)
 
@@ -282,7 +288,11 @@ def test_extension_posted_with_a_start_in_the_past_is_refused(
     [
         ("0", "min_value", "Количество расширений — не меньше 1."),
         ("-3", "min_value", "Количество расширений — не меньше 1."),
-        ("11", "quantity_above_max", "Количество расширений — от 1 до 10 для этого тарифа."),
+        (
+            "11",
+            "quantity_above_max",
+            "Количество расширений — от 1 до 10 для этого тарифа: укажите не больше 10.",
+        ),
     ],
 )
 def test_extension_quantity_outside_one_to_the_tariff_maximum_is_refused(

@@ -34,7 +34,7 @@ def test_the_form_shows_the_renewal_and_the_extensions_to_carry(
 
     assert response.status_code == 200
     assertContains(response, "<h1>Продление подписки</h1>")
-    assertContains(response, "Продлевающая — продлевает №&nbsp;" + base_three_months.number)
+    assertContains(response, "Основная — продолжает подписку №&nbsp;" + base_three_months.number)
     assertContains(response, f"<strong>{fmt(base_three_months.ends_on + DAY)}</strong>")
     assertContains(response, "Перенести расширения, которые заканчиваются вместе с подпиской")
     # the base's own period is offered first: 3 months, and the copies get their 3 months
@@ -73,11 +73,10 @@ def test_posting_the_form_renews_and_carries(
     assert renewal.period == year and renewal.is_posted
     assert renewal.extensions.filter(status=Status.POSTED).count() == 2
     page = client.get(response["Location"])
-    assertContains(page, f"продлена: проведена продлевающая подписка № {renewal.number}")
+    assertContains(page, f"продлена: проведена подписка № {renewal.number}, которая ее продолжает")
     assertContains(page, "Перенесено расширений: 2.")
-    assertContains(
-        page, f'продлевает <a href="{reverse("subscription_detail", args=[base_three_months.pk])}">'
-    )
+    base_url = reverse("subscription_detail", args=[base_three_months.pk])
+    assertContains(page, f'продолжает подписку <a href="{base_url}">')
     # the base's card now says who renewed it and offers no second renewal
     base_card = card(client, base_three_months)
     assertContains(base_card, f"№&nbsp;{renewal.number}</a>")
@@ -191,7 +190,9 @@ def test_a_renewed_base_sends_the_form_back_to_the_card_with_a_message(
     response = client.get(renew_url(base_three_months), follow=True)
 
     assertRedirects(response, reverse("subscription_detail", args=[base_three_months.pk]))
-    assertContains(response, f"Подписка уже продлена: продлевающая подписка № {renewal.number}")
+    assertContains(
+        response, f"Подписка уже продлена: ее продолжает проведенная подписка № {renewal.number}"
+    )
 
 
 def test_a_base_without_extensions_to_carry_says_so(logged_in, operator, base_three_months):

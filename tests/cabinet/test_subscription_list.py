@@ -47,7 +47,9 @@ def test_rows_show_type_tariff_period_dates_quantity_status_and_amount(
     rows = {row.number: row for row in response.context["rows"]}
     d = documents_of_every_kind
     assert rows[d["current"].number].kind_label == "Основная"
-    assert rows[d["renewal"].number].kind_label == "Продлевающая"
+    # A renewal is a main subscription that continues another, and says so.
+    assert rows[d["renewal"].number].kind_label == "Основная"
+    assert rows[d["renewal"].number].continues_number == d["current"].number
     assert rows[d["sessions"].number].kind_label == "Расширяющая"
     html = response.content.decode()
 

@@ -18,6 +18,7 @@ import contextlib
 import datetime
 import hashlib
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -29,6 +30,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from api.models import ApiToken
+from cabinet.exports import start_export_job
+from cabinet.views.bulk_renewal import BULK_RENEWAL_JOB
+from jobs.models import Job
+from jobs.services import job_start
 from subscribers.models import Membership, ServiceOrganization, Subscriber
 from subscriptions.models import (
     ExtensionSubscription,
@@ -79,6 +84,8 @@ class Side:
     extension: ExtensionSubscription  # posted «Дополнительный сеанс» × 2 from today
     draft_extension: ExtensionSubscription  # draft «Дополнительная база» in 10 days
     api_token: ApiToken  # a key of the organization, not revoked
+    job: Job  # a big download of «Обслуживаемые абоненты», done: its page and its file
+    bulk_batch: Job  # a «Продление за месяц» batch of this month, done (no rows)
 
 
 @dataclass
@@ -155,8 +162,38 @@ def _side(organization, username, base_tariff, session_tariff, infobase_tariff, 
     for document in (base, extension):
         document.refresh_from_db()
     api_token, _key = ApiToken.issue(organization=organization, name="Учет", created_by=owner)
+    job = start_export_job(
+        organization=organization,
+        user=owner,
+        source="subscribers",
+        fmt="csv",
+        query={},
+        today=today,
+    )
+    bulk_batch = job_start(
+        organization=organization,
+        user=owner,
+        kind=BULK_RENEWAL_JOB,
+        parameters={
+            "token": str(uuid.uuid4()),
+            "month": today.replace(day=1).isoformat(),
+            "tariff": None,
+            "carry": True,
+            "items": [],
+            "language": "ru",
+        },
+    )
     return Side(
-        organization, owner, subscriber, base, draft_base, extension, draft_extension, api_token
+        organization,
+        owner,
+        subscriber,
+        base,
+        draft_base,
+        extension,
+        draft_extension,
+        api_token,
+        job,
+        bulk_batch,
     )
 
 

@@ -16,12 +16,13 @@ from subscriptions.models import (
     Tariff,
     TariffPeriod,
 )
+from subscriptions.periods import Periodicity, latest_start_ending_by
 from tests import factories
 from tests.admin_forms import add_inline_row, page_data
 
 pytestmark = pytest.mark.django_db
 
-R5_TEXT = "Последний допустимый день окончания"
+R5_TEXT = "а подписка на тариф — только по"
 INLINE = "extensions"
 
 
@@ -263,7 +264,7 @@ def test_extension_ending_after_base_is_refused_in_admin_add_form(
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert [e.code for e in form.errors.as_data()["period"]] == ["extension_ends_after_base"]
-    assert f"{R5_TEXT} — {fmt(base_three_months.ends_on)}" in response.content.decode()
+    assert f"{R5_TEXT} {fmt(base_three_months.ends_on)}" in response.content.decode()
     assert _counts() == before
 
 
@@ -537,8 +538,9 @@ def test_extension_actions_post_unpost_and_report_refusals(
     assert ("success", "Проведено расширений: 1.") in messages
     assert (
         "error",
-        f"№ {late.number}: Расширение проводится с сегодняшнего дня или позже: "
-        f"выберите дату не ранее {fmt(today)}.",
+        f"№ {late.number}: Расширение проводится с сегодняшнего дня или позже. С периодом "
+        f"«1 месяц» выберите дату начала с {fmt(today)} по "
+        f"{fmt(latest_start_ending_by(base_three_months.ends_on, Periodicity.MONTH, 1))}.",
     ) in messages
     ready.refresh_from_db()
     assert ready.status == Status.POSTED and ready.amount == period.price

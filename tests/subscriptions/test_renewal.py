@@ -76,7 +76,8 @@ def test_renewal_without_copying_posts_the_renewing_subscription(
 
     renewal.refresh_from_db()
     assert renewal.renews == base_three_months
-    assert renewal.kind_label == "Продлевающая"
+    # A renewal is a main subscription that continues the base (R13's grace is another kind).
+    assert renewal.kind == Subscription.Kind.MAIN and renewal.kind_label == "Основная"
     assert (renewal.subscriber, renewal.tariff, renewal.period) == (
         base_three_months.subscriber,
         base_three_months.tariff,
