@@ -1323,7 +1323,7 @@ def check_quantity_change(
         return {
             "__all__": ValidationError(
                 _(
-                    "Количество уже изменено: расширение продолжает № %(number)s. Измените "
+                    "Количество уже изменено: его продолжает расширение № %(number)s. Измените "
                     "количество в нем."
                 ),
                 code="quantity_change_already_replaced",
@@ -1472,8 +1472,8 @@ def warn_draft_starts_in_past(*, starts_on, today, is_draft: bool) -> dict:
         return {}
     return {
         "draft_starts_in_past": _(
-            "Начало в прошлом (%(starts_on)s): провести ее нельзя, пока не перенесете начало на "
-            "сегодня или позже."
+            "Начало в прошлом (%(starts_on)s): провести расширение нельзя, пока не перенесете "
+            "начало на сегодня или позже."
         )
         % {"starts_on": fmt(starts_on)}
     }

@@ -101,10 +101,17 @@ def _end_early_page(request, document, end):
 
 
 def _done_message(document, ended_with_it) -> str:
-    text = _(
-        "Подписка № %(number)s прекращена: последний день — %(last_day)s, не использовано "
-        "%(unused)s."
-    ) % {
+    if isinstance(document, Subscription):
+        text = _(
+            "Подписка № %(number)s прекращена: последний день — %(last_day)s, не использовано "
+            "%(unused)s."
+        )
+    else:
+        text = _(
+            "Расширение № %(number)s прекращено: последний день — %(last_day)s, не использовано "
+            "%(unused)s."
+        )
+    text = text % {
         "number": document.number,
         "last_day": fmt(document.ends_on),
         "unused": format_tenge(document.unused_amount),

@@ -60,12 +60,18 @@ def test_ending_an_extension_shows_it_on_its_card(logged_in, operator, sessions_
     last_day = today + 4 * DAY
 
     response = client.post(
-        url(sessions_extension), {"last_day": fmt(last_day), "reason": "Клиент уменьшил штат"}
+        url(sessions_extension),
+        {"last_day": fmt(last_day), "reason": "Клиент уменьшил штат"},
+        follow=True,
     )
 
     assertRedirects(response, reverse("extension_detail", args=[sessions_extension.pk]))
     stored = ExtensionSubscription.objects.get(pk=sessions_extension.pk)
     assert (stored.ends_on, stored.early_end_reason) == (last_day, "Клиент уменьшил штат")
+    assert (
+        f"Расширение № {sessions_extension.number} прекращено: последний день — {fmt(last_day)}"
+        in text_of(response)
+    )
     page = text_of(card(client, sessions_extension))
     assert (
         f"Прекращена с {fmt(last_day + DAY)} (последний день — {fmt(last_day)}, по договору — "
@@ -133,6 +139,7 @@ def test_a_base_with_running_extensions_asks_to_end_them_too(
     assert Subscription.objects.get(pk=base_twelve_months.pk).ends_on == today + 3 * DAY
     assert ExtensionSubscription.objects.get(pk=sessions_extension.pk).ends_on == today + 3 * DAY
     text = text_of(done)
+    assert f"Подписка № {base_twelve_months.number} прекращена: последний день" in text
     assert f"Вместе с ней прекращены расширения: № {sessions_extension.number}." in text
     assert "(прекращена)" in text  # the extension's row on the base's card
 

@@ -19,7 +19,7 @@ from tests.cabinet.pages import page_form
 
 DAY = datetime.timedelta(days=1)
 OVERLAP = "на эти даты — добавить еще?"
-PAST_START = "провести ее нельзя, пока не перенесете начало на сегодня или позже"
+PAST_START = "провести расширение нельзя, пока не перенесете начало на сегодня или позже"
 
 
 def status_messages(response) -> list[str]:

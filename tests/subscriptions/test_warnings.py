@@ -49,8 +49,8 @@ def test_a_draft_starting_in_the_past_is_warned(starts_on, is_draft, warned):
     assert ("draft_starts_in_past" in warnings) is warned
     if warned:
         assert warnings["draft_starts_in_past"] == (
-            "Начало в прошлом (19.03.2027): провести ее нельзя, пока не перенесете начало на "
-            "сегодня или позже."
+            "Начало в прошлом (19.03.2027): провести расширение нельзя, пока не перенесете "
+            "начало на сегодня или позже."
         )
 
 
