@@ -24,8 +24,10 @@ from common.formatting import fmt
 from common.locking import locked_transaction, record_deleted_error
 from subscribers.models import ServiceOrganization
 from subscriptions import clock
+from subscriptions.models import TariffPeriod
 
 from .models import OrganizationRequisites, PartnerPrice, price_start_refusal
+from .pricing import own_price_expression
 
 REQUISITES_FIELDS = (
     "legal_name",
@@ -85,12 +87,6 @@ class PriceChange:
     price: Decimal | None
 
 
-def _price_in_effect(rows, day) -> Decimal | None:
-    """The price of the row in effect on `day` among one period's rows; None: the service's."""
-    begun = [row for row in rows if row.valid_from <= day]
-    return max(begun, key=lambda row: row.valid_from).price if begun else None
-
-
 def price_list_save(
     *, organization, changes: list[PriceChange], valid_from: datetime.date, user
 ) -> list[PartnerPrice]:
@@ -107,19 +103,25 @@ def price_list_save(
         if refusal is not None:
             raise ValidationError({"valid_from": refusal})
         period_ids = [change.period.pk for change in changes]
-        stored = {}
-        for row in PartnerPrice.objects.filter(
-            organization=organization, period_id__in=period_ids, valid_from__lte=valid_from
-        ):
-            stored.setdefault(row.period_id, []).append(row)
+        # The own price in effect on that day, by R16's one rule (billing.pricing).
+        in_effect = dict(
+            TariffPeriod.objects.filter(pk__in=period_ids)
+            .annotate(own=own_price_expression(organization, valid_from, "price"))
+            .values_list("pk", "own")
+        )
+        same_days = {
+            row.period_id: row
+            for row in PartnerPrice.objects.filter(
+                organization=organization, period_id__in=period_ids, valid_from=valid_from
+            )
+        }
         written = []
         now = timezone.now()
         for change in changes:
-            rows = stored.get(change.period.pk, [])
             # None on both sides is «the service's price»: no row, or a row that says so.
-            if change.price == _price_in_effect(rows, valid_from):
+            if change.price == in_effect.get(change.period.pk):
                 continue
-            same_day = next((row for row in rows if row.valid_from == valid_from), None)
+            same_day = same_days.get(change.period.pk)
             row = same_day or PartnerPrice(
                 organization=organization, period=change.period, valid_from=valid_from
             )

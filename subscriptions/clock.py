@@ -19,6 +19,16 @@ def today() -> datetime.date:
     return _fixed_today if _fixed_today is not None else timezone.localdate()
 
 
+def now() -> datetime.datetime:
+    """The moment to stamp on an act whose day a rule counts later (R15 counts the day
+    a document was posted): the real moment, or — while tests hold «today» — that day
+    at the real local time, so the stamped day and `today()` always agree."""
+    moment = timezone.localtime()
+    if _fixed_today is None:
+        return moment
+    return moment.replace(year=_fixed_today.year, month=_fixed_today.month, day=_fixed_today.day)
+
+
 def set_today(day: datetime.date | None) -> None:
     """Fix «today» (None: follow the real clock again). For tests and `--date` runs."""
     global _fixed_today

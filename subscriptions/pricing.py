@@ -29,11 +29,19 @@ from subscriptions.periods import months_and_days
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 
+def units_amount(unit: Decimal | None, quantity: int | None) -> Decimal | None:
+    """`quantity` units at `unit` each — the one place a unit price is multiplied (0 for
+    no units; None when either is missing)."""
+    if unit is None or quantity is None:
+        return None
+    return unit * quantity if quantity >= 1 else Decimal("0")
+
+
 def period_amount(period, quantity: int | None = 1) -> Decimal | None:
     """`quantity` units of `period` at its current price; None when either is missing."""
     if period is None or quantity is None or quantity < 1:
         return None
-    return period.price * quantity
+    return units_amount(period.price, quantity)
 
 
 def kept_prices(period, quantity: int, *, span=None) -> tuple[Decimal, Decimal]:
@@ -43,7 +51,7 @@ def kept_prices(period, quantity: int, *, span=None) -> tuple[Decimal, Decimal]:
     `period` is then its tariff's 1-month period, and one unit is the span at its
     price (`span_amount`)."""
     unit = period.price if span is None else span_amount(period.price, *span)
-    amount = unit * quantity if quantity is not None and quantity >= 1 else Decimal("0")
+    amount = units_amount(unit, quantity) or Decimal("0")
     return unit, amount
 
 
@@ -186,7 +194,8 @@ def unused_amount(document, last_day) -> Decimal:
     if kept is None or last_day >= end:
         return Decimal("0")
     quantity = getattr(document, "quantity", 1) or 1
-    return min(span_unit_price(document, last_day + timedelta(days=1), end) * quantity, kept)
+    unit = span_unit_price(document, last_day + timedelta(days=1), end)
+    return min(units_amount(unit, quantity), kept)
 
 
 def month_price_period(tariff_id):
@@ -238,7 +247,7 @@ def partner_kept_prices(
     `period` its tariff's «1 месяц»)."""
     price = partner_unit_price(organization_id, period, day)
     unit = price if span is None else span_amount(price, *span)
-    amount = unit * quantity if quantity is not None and quantity >= 1 else Decimal("0")
+    amount = units_amount(unit, quantity) or Decimal("0")
     return unit, amount
 
 

@@ -54,6 +54,7 @@ from .pricing import (
     partner_unit_price,
     span_prices,
     span_unit_price,
+    units_amount,
     unused_amount,
 )
 from .renewal import (
@@ -292,7 +293,7 @@ def subscription_save(
         if subscription.is_posted and not was_posted:
             kept_limits.counts_from_now(subscription)
             subscription.posted_by = user
-            subscription.posted_at = timezone.now()
+            subscription.posted_at = clock.now()
             _keep_base_prices(subscription)
             reason = _("Проведение")
         elif was_posted and not subscription.is_posted:
@@ -350,7 +351,7 @@ def subscription_post(*, subscription: Subscription, user) -> Subscription:
         kept_limits.counts_from_now(base)
         base.status = Status.POSTED
         base.posted_by = user
-        base.posted_at = timezone.now()
+        base.posted_at = clock.now()
         _keep_base_prices(base)
         _save_checked(base, user=user, reason=_("Проведение"), update=True, stored_as_read=True)
         return base
@@ -408,7 +409,7 @@ def subscription_renew(
             return existing
         if (refusal := renewal_refusal(base)) is not None:
             raise refusal
-        posted_at = timezone.now()
+        posted_at = clock.now()
         renewal = Subscription(
             subscriber=base.subscriber,
             tariff=base.tariff,
@@ -575,7 +576,7 @@ def _mark_posted(extension: ExtensionSubscription, user) -> None:
     kept_limits.counts_from_now(extension)
     extension.status = Status.POSTED
     extension.posted_by = user
-    extension.posted_at = timezone.now()
+    extension.posted_at = clock.now()
     # R16: both prices as they are at posting — the service's and the partner's on the
     # posting day (one query: billing's price list) — never rewritten by later changes.
     organization_id = extension.subscription.organization_id
@@ -1085,11 +1086,11 @@ def extension_change_quantity(
         )
         replacement.status = Status.POSTED
         replacement.posted_by = user
-        replacement.posted_at = timezone.now()
+        replacement.posted_at = clock.now()
         replacement.unit_price = unit
-        replacement.amount = unit * quantity
+        replacement.amount = units_amount(unit, quantity)
         replacement.partner_unit_price = partner_unit
-        replacement.partner_amount = partner_unit * quantity
+        replacement.partner_amount = units_amount(partner_unit, quantity)
         _save_checked(
             replacement,
             user=user,
@@ -1215,7 +1216,7 @@ def grace_create(
             status=Status.POSTED,
             created_by=user,
             posted_by=user,
-            posted_at=timezone.now(),
+            posted_at=clock.now(),
             request_token=request_token,
         )
         _keep_base_prices(grace)

@@ -246,7 +246,7 @@ class ChangeQuantityForm(DocumentFormMixin, forms.Form):
 
     def new_amount(self):
         unit, (_day, quantity) = self.new_unit_price(), self.chosen()
-        return unit * quantity if unit is not None and quantity is not None else None
+        return pricing.units_amount(unit, quantity)
 
     def unused(self):
         day, _quantity = self.chosen()

@@ -12,6 +12,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from subscriptions import rules
 from subscriptions.grace import grace_ends_on
 from subscriptions.models import Subscription
 from subscriptions.periods import Periodicity, describe_period
@@ -46,6 +47,6 @@ class GraceForm(DocumentFormMixin, forms.Form):
     def ends_on(self) -> datetime.date | None:
         """«по» for the days on the form, computed the service's way (None until readable)."""
         days = self.value_of("days")
-        if days is None or not 1 <= days <= self.base.tariff.grace_days:
+        if rules.check_grace_days(days=days, grace_days=self.base.tariff.grace_days):
             return None
         return grace_ends_on(self.today, days)
