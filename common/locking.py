@@ -6,7 +6,11 @@ and, within a kind, in primary-key order — so two transactions never wait
 for each other in a circle, whatever mix of cabinet, admin, API and
 background work runs at once:
 
-1. `subscribers.ServiceOrganization` — deleting a partner;
+1. `subscribers.ServiceOrganization` — a partner's own writes: its deletion,
+   its requisites and its price list (`billing.services`: the
+   `OrganizationRequisites` and `PartnerPrice` rows are not locked themselves,
+   the organization's row stands for them), the start of a bulk renewal
+   (`jobs.Job` created under it, so one form submitted twice makes one batch);
 2. `subscribers.Subscriber` — a base subscription's writes (exclusive, so two
    new bases of one subscriber serialize, and a change of its organization
    waits for them); an extension relies on its base instead, whose subscriber
@@ -19,6 +23,14 @@ background work runs at once:
 6. `subscriptions.TariffPeriod` — likewise (length, price, activity);
 7. `subscriptions.NumberSequence` — the document number, given out last
    (`next_document_number`).
+
+Rows outside this order are never waited for while these are held:
+`subscriptions.SubscriberLimits` (the kept limits) is locked last with
+`SKIP LOCKED` (a busy row is marked pending instead), and the nightly job
+locks those rows alone (`subscriptions.kept_limits`); `jobs.Job` is written
+by single guarded UPDATEs, no lock (`jobs.services`); a partner's price in
+effect is read, not locked, by a posting (a change applies from today on, so
+a posting that read the old price is one that came first).
 
 A shared lock (PostgreSQL `FOR SHARE`) lets any number of postings rely on a
 tariff at once, while a change to that tariff waits for them to commit and

@@ -124,9 +124,6 @@ class SubscriberAdmin(RussianNamesMixin, ServiceWriteMixin, TamperedIdsMixin, Re
     # 25 rows, the count one statement at any size, sorted by name from an index
     # (subscriber_name_pk_idx: the model's ordering, name then id).
     list_per_page = 25
-    # 25 rows, the count one statement at any size, sorted by name from an index
-    # (subscriber_name_pk_idx: the model's ordering, name then id).
-    list_per_page = 25
     show_full_result_count = False
     paginator = LargeTablePaginator
 
