@@ -1,7 +1,8 @@
 """The arrows of DESIGN.md's architecture run one way.
 
-Domain apps (subscribers/, subscriptions/, billing/) never import the partner's
-screens (cabinet/); services never import forms; subscribers/ never imports
+Domain apps (subscribers/, subscriptions/, billing/, and jobs/, which runs the
+kinds the cabinet registers with it) never import the partner's screens
+(cabinet/); services never import forms; subscribers/ never imports
 subscriptions/ (subscriptions hang off subscribers, not the reverse), and neither
 imports billing/ (billing builds on both); the
 shared module common/ imports no app of the project. Read from the source
@@ -57,7 +58,7 @@ def test_domain_and_shared_code_never_import_the_cabinet(app):
     assert offenders(app, ("cabinet",)) == []
 
 
-@pytest.mark.parametrize("app", ["subscribers", "subscriptions", "billing"])
+@pytest.mark.parametrize("app", ["subscribers", "subscriptions", "billing", "jobs"])
 def test_services_never_import_forms(app):
     assert offenders(app, ("django.forms", "cabinet.forms"), only="services.py") == []
 
@@ -65,7 +66,7 @@ def test_services_never_import_forms(app):
 def test_domain_modules_build_no_forms():
     """Forms are the cabinet's (and the admin's): no domain module but admin.py imports them."""
     found = []
-    for app in ("subscribers", "subscriptions", "billing"):
+    for app in ("subscribers", "subscriptions", "billing", "jobs"):
         for path in sources(app):
             if path.name.startswith("admin"):
                 continue
@@ -87,7 +88,16 @@ def test_billing_builds_on_the_documents_never_the_reverse(app):
 
 
 def test_common_imports_no_app_of_the_project():
-    apps = ("subscribers", "subscriptions", "billing", "cabinet", "api", "ops", "fresh_cabinet")
+    apps = (
+        "subscribers",
+        "subscriptions",
+        "billing",
+        "jobs",
+        "cabinet",
+        "api",
+        "ops",
+        "fresh_cabinet",
+    )
     assert offenders("common", apps) == []
 
 

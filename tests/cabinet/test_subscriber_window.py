@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from subscriptions.models import Status
+from subscriptions import clock, services
+from subscriptions.models import Status, Tariff
 from subscriptions.periods import add_months
 from tests import factories
 from tests.cabinet.pages import text_of
@@ -152,3 +153,72 @@ def test_subscriber_subscriptions_query_count_is_constant(
         response = client.get(url)
 
     assert text_of(response).count('tabindex="0"') == n
+
+
+def _subscriber_with_continuations(organization, base_tariff, session_tariff, user, cycles):
+    """`cycles` times: a quarter that ended, its grace subscription (R13), its renewal, and on
+    the renewal an extension «до окончания подписки на тариф» and one changed in quantity
+    (R14) — every kind of row the window labels («к подписке», «продолжена подпиской»,
+    a replacement's span)."""
+    Tariff.objects.filter(pk=session_tariff.pk).update(offers_until_base_end=True)
+    session_tariff.refresh_from_db()
+    subscriber = factories.SubscriberFactory(organization=organization)
+    quarter = base_tariff.periods.get(count=3)
+    start = datetime.date(2031, 1, 1)
+    with clock.today_is(start):
+        base = factories.SubscriptionFactory(
+            subscriber=subscriber, tariff=base_tariff, period=quarter, starts_on=start
+        )
+    for _ in range(cycles):
+        with clock.today_is(base.ends_on + DAY):
+            services.grace_create(subscription=base, days=3, user=user)
+            renewal = services.subscription_renew(
+                subscription=base, period=quarter, copy_extensions=False, user=user
+            )
+        with clock.today_is(renewal.starts_on):
+            factories.ExtensionFactory(
+                subscription=renewal,
+                tariff=session_tariff,
+                until_base_end=True,
+                starts_on=renewal.starts_on,
+            )
+            changed = factories.ExtensionFactory(
+                subscription=renewal,
+                tariff=session_tariff,
+                period=session_tariff.periods.get(count=1),
+                starts_on=renewal.starts_on,
+            )
+            services.extension_change_quantity(
+                extension=changed, change_on=renewal.starts_on + 10 * DAY, quantity=2, user=user
+            )
+        base = renewal
+    return subscriber
+
+
+@pytest.mark.parametrize("cycles", [1, 4])
+def test_continuations_and_replacements_cost_no_query_per_row(
+    logged_in,
+    operator,
+    organization,
+    base_tariff,
+    session_tariff,
+    cycles,
+    django_assert_num_queries,
+):
+    subscriber = _subscriber_with_continuations(
+        organization, base_tariff, session_tariff, operator, cycles
+    )
+    url = reverse("subscriber_subscriptions", args=[subscriber.pk])
+    client = logged_in(operator)
+
+    with django_assert_num_queries(SUBSCRIBER_SUBSCRIPTIONS_QUERIES):
+        response = client.get(url)
+
+    page = text_of(response)
+    # Per cycle: the grace, the renewal, its three extensions (the changed one and its
+    # replacement); and the first quarter.
+    assert page.count('tabindex="0"') == 5 * cycles + 1
+    assert page.count("к подписке №") == cycles
+    assert page.count("продолжена подпиской №") == cycles
+    assert page.count("(изменение количества)") == cycles
+    assert page.count("до окончания подписки на тариф") == cycles

@@ -81,8 +81,10 @@ def test_each_plan_is_the_single_renewals(quarters_ending_this_month, organizati
     planner = RenewalPlanner(bases_ending_in(organization, today), today=today)
     extensions = list(carried_extensions(base))
     periods = offered_periods_by_tariff(e.tariff_id for e in extensions)
+    base_periods = list(TariffPeriod.objects.filter(tariff=base.tariff))
+    assert extensions and base_periods  # the loop below compares something
 
-    for period in TariffPeriod.objects.filter(tariff=base.tariff):
+    for period in base_periods:
         plan = planner.plan(base, period)
         starts_on = renewal_starts_on(base)
         assert (plan.starts_on, plan.ends_on) == (starts_on, period.end_for(starts_on))
@@ -130,8 +132,10 @@ def test_refusals_are_the_single_renewals(quarters_ending_this_month, organizati
 
     planner = RenewalPlanner(bases, today=today)
 
+    assert {base.pk for base in bases} == {renewed.pk, inactive.pk}
     for base in bases:
         expected = renewal_refusal(base)
+        assert expected is not None, base.number
         assert planner.plan(base).refusal == " ".join(expected.messages)
         assert planner.plan(base).refusal_code == expected.code
 
